@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Identity;
+
+namespace PsaPortal.Web.Features.Users;
+
+public sealed record UserRow(string Id, string Email, string Role, DateTimeOffset? LockedUntil, DateTimeOffset CreatedAt);
+
+public sealed record UserChangeResult(bool Succeeded, string Message, string? Password = null)
+{
+    public static UserChangeResult Failed(string message) => new(false, message);
+}
+
+/// <summary>
+/// The Users page's service. Every call names the organization and touches only its users, so an id from another
+/// organization behaves exactly like an id that does not exist. A scope per call keeps no DbContext alive in a circuit.
+/// </summary>
+public sealed class UserDirectory(IServiceScopeFactory scopeFactory, TimeProvider time)
+{
+    public async Task<IReadOnlyList<UserRow>> ListAsync(Guid organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        var rows = await (
+                from user in db.Users.AsNoTracking()
+                where user.OrganizationId == organizationId
+                join userRole in db.UserRoles on user.Id equals userRole.UserId into userRoles
+                from userRole in userRoles.DefaultIfEmpty()
+                join role in db.Roles on userRole.RoleId equals role.Id into roles
+                from role in roles.DefaultIfEmpty()
+                select new { user.Id, user.Email, Role = role.Name, user.LockoutEnd, user.CreatedAt })
+            .ToListAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        return rows
+            .Select(r => new UserRow(r.Id, r.Email ?? "", r.Role ?? "", r.LockoutEnd > now ? r.LockoutEnd : null, r.CreatedAt))
+            .OrderBy(r => r.Email, StringComparer.OrdinalIgnoreCase)
+            .ToList();
+    }
+
+    public async Task<UserChangeResult> AddAsync(Guid organizationId, string email, string role)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var password = UserAccounts.GeneratePassword();
+        var result = await scope.ServiceProvider.GetRequiredService<UserAccounts>().CreateAsync(organizationId, email.Trim(), role, password);
+        return result.Succeeded
+            ? new UserChangeResult(true, $"{email.Trim()} was added as {role}.", password)
+            : UserChangeResult.Failed(string.Join(" ", result.Errors.Select(e => e.Description)));
+    }
+
+    public async Task<UserChangeResult> UnlockAsync(Guid organizationId, string userId)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        var user = await FindInOrganizationAsync(users, organizationId, userId);
+        if (user is null)
+        {
+            return UserChangeResult.Failed("That user does not exist in your organization.");
+        }
+
+        await users.SetLockoutEndDateAsync(user, null);
+        await users.ResetAccessFailedCountAsync(user);
+        return new UserChangeResult(true, $"{user.Email} can sign in again.");
+    }
+
+    public async Task<UserChangeResult> RemoveAsync(Guid organizationId, string userId, string currentUserId)
+    {
+        if (userId == currentUserId)
+        {
+            return UserChangeResult.Failed("You cannot remove yourself. Ask another Admin.");
+        }
+
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        var user = await FindInOrganizationAsync(users, organizationId, userId);
+        if (user is null)
+        {
+            return UserChangeResult.Failed("That user does not exist in your organization.");
+        }
+
+        var result = await users.DeleteAsync(user);
+        return result.Succeeded
+            ? new UserChangeResult(true, $"{user.Email} was removed.")
+            : UserChangeResult.Failed(string.Join(" ", result.Errors.Select(e => e.Description)));
+    }
+
+    private static async Task<PortalUser?> FindInOrganizationAsync(UserManager<PortalUser> users, Guid organizationId, string userId)
+    {
+        var user = await users.FindByIdAsync(userId);
+        return user?.OrganizationId == organizationId ? user : null;
+    }
+}

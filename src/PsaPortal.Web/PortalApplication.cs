@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.DataProtection;
+using PsaPortal.Web.Components;
+using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Features.Users;
+using PsaPortal.Web.Infrastructure;
+using Radzen;
+
+namespace PsaPortal.Web;
+
+/// <summary>Composition of the portal: what Program.cs adds and maps, in one readable place.</summary>
+public static class PortalApplication
+{
+    /// <summary><c>--demo</c> turns demo mode on; it is taken out of the arguments before configuration reads them.</summary>
+    public static string[] ApplyCommandLineSwitches(string[] args, out IReadOnlyDictionary<string, string?> switches)
+    {
+        var demo = args.Contains("--demo", StringComparer.OrdinalIgnoreCase);
+        switches = demo ? new Dictionary<string, string?> { ["Demo:Enabled"] = "true" } : new Dictionary<string, string?>();
+        return args.Where(a => !a.Equals("--demo", StringComparison.OrdinalIgnoreCase)).ToArray();
+    }
+
+    public static WebApplicationBuilder AddPortal(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddRadzenComponents();
+        builder.Services.AddRadzenCookieThemeService(options =>
+        {
+            options.Name = "PsaPortal.Theme";
+            options.Duration = TimeSpan.FromDays(365);
+        });
+        builder.Services.AddDataProtection()
+            .SetApplicationName("PsaPortal")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(builder.GetDataDirectory(), "keys")));
+
+        builder.AddPortalData();
+        builder.AddPortalHealthChecks();
+        builder.AddIdentityFeature();
+        builder.AddUsersFeature();
+        return builder;
+    }
+
+    public static async Task PreparePortalAsync(this WebApplication app)
+    {
+        await app.Services.MigratePortalDatabaseAsync();
+        await app.Services.SeedIdentityAsync();
+    }
+
+    public static WebApplication UsePortal(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+            app.UseHsts();
+        }
+
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseMiddleware<SetupRedirectMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapBlazorWebScript();
+        app.MapPortalHealthChecks();
+        app.MapIdentityFeature();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}
