@@ -349,7 +349,8 @@ internal sealed partial class SchemaValidator(VendorSpec spec, MessageDirection 
         }
 
         var declared = properties.EnumerateObject()
-            .FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)).Name;
+            .Select(p => p.Name)
+            .FirstOrDefault(declaredName => string.Equals(declaredName, name, StringComparison.OrdinalIgnoreCase));
         return declared is null ? string.Empty : $" (did you mean '{declared}'?)";
     }
 

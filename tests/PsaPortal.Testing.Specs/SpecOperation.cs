@@ -222,9 +222,14 @@ public sealed class SpecOperation
         }
 
         var mediaTypes = content.EnumerateObject().ToList();
-        var json = mediaTypes.FirstOrDefault(m => m.Name.Contains("json", StringComparison.OrdinalIgnoreCase));
-        var chosen = json.Value.ValueKind == JsonValueKind.Object ? json : mediaTypes.FirstOrDefault();
-        return chosen.Value.ValueKind == JsonValueKind.Object && chosen.Value.TryGetProperty("schema", out var schema) ? schema : null;
+        if (mediaTypes.Count == 0)
+        {
+            return null;
+        }
+
+        var jsonIndex = mediaTypes.FindIndex(m => m.Name.Contains("json", StringComparison.OrdinalIgnoreCase));
+        var chosen = mediaTypes[Math.Max(jsonIndex, 0)].Value;
+        return chosen.TryGetProperty("schema", out var schema) ? schema : null;
     }
 
     private bool TryDereference(ref JsonElement element)
