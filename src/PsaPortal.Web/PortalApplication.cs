@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using PsaPortal.Web.Components;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Identity;
@@ -29,21 +31,16 @@ public static class PortalApplication
             options.Name = "PsaPortal.Theme";
             options.Duration = TimeSpan.FromDays(365);
         });
-        builder.Services.AddDataProtection()
-            .SetApplicationName("PsaPortal")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(builder.GetDataDirectory(), "keys")));
+        builder.Services.AddDataProtection().SetApplicationName("PsaPortal");
+        // The key ring lives beside the database so a restart can still read cookies and, later, stored PSA secrets.
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider, ILoggerFactory>((options, services, loggers) =>
+            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(services.GetDataDirectory(), "keys")), loggers));
 
         builder.AddPortalData();
         builder.AddPortalHealthChecks();
         builder.AddIdentityFeature();
         builder.AddUsersFeature();
         return builder;
-    }
-
-    public static async Task PreparePortalAsync(this WebApplication app)
-    {
-        await app.Services.MigratePortalDatabaseAsync();
-        await app.Services.SeedIdentityAsync();
     }
 
     public static WebApplication UsePortal(this WebApplication app)

@@ -6,7 +6,6 @@ builder.Configuration.AddInMemoryCollection(switches);
 builder.AddPortal();
 
 var app = builder.Build();
-await app.PreparePortalAsync();
 app.UsePortal();
 await app.RunAsync();
 

@@ -9,7 +9,8 @@ public static class DataExtensions
 
     /// <summary>
     /// Registers <see cref="IDbContextFactory{PortalDbContext}"/> (one context per operation) and a scoped
-    /// <see cref="PortalDbContext"/> for ASP.NET Core Identity, on the provider that configuration selects.
+    /// <see cref="PortalDbContext"/> for ASP.NET Core Identity. The provider is chosen from configuration when the
+    /// factory is first resolved, so every configuration source (files, environment, test hosts) is honoured.
     /// </summary>
     public static IHostApplicationBuilder AddPortalData(this IHostApplicationBuilder builder)
     {
@@ -17,59 +18,39 @@ public static class DataExtensions
         services.Configure<DatabaseOptions>(builder.Configuration.GetSection(DatabaseOptions.SectionName));
         services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.SectionName));
 
-        var options = builder.Configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
-
-        switch (options.Provider)
-        {
-            case DatabaseProvider.Sqlite:
-                connectionString ??= $"Data Source={Path.Combine(builder.GetDataDirectory(), "psaportal.db")}";
-                AddProvider<SqlitePortalDbContext>(services, o => o.UseSqlite(connectionString));
-                break;
-            case DatabaseProvider.PostgreSql:
-                if (string.IsNullOrWhiteSpace(connectionString))
-                {
-                    throw new InvalidOperationException(
-                        $"Database:Provider is PostgreSql but ConnectionStrings:{ConnectionStringName} is not set.");
-                }
-
-                AddProvider<PostgreSqlPortalDbContext>(services, o => o.UseNpgsql(connectionString));
-                break;
-            default:
-                throw new InvalidOperationException($"Unknown Database:Provider '{options.Provider}'. Use Sqlite or PostgreSql.");
-        }
-
+        services.AddDbContextFactory<SqlitePortalDbContext>((sp, o) => o.UseSqlite(SqliteConnectionString(sp)));
+        services.AddDbContextFactory<PostgreSqlPortalDbContext>((sp, o) => o.UseNpgsql(PostgreSqlConnectionString(sp)));
+        services.AddSingleton<IDbContextFactory<PortalDbContext>>(sp =>
+            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider switch
+            {
+                DatabaseProvider.Sqlite => new PortalDbContextFactory<SqlitePortalDbContext>(sp.GetRequiredService<IDbContextFactory<SqlitePortalDbContext>>()),
+                DatabaseProvider.PostgreSql => new PortalDbContextFactory<PostgreSqlPortalDbContext>(sp.GetRequiredService<IDbContextFactory<PostgreSqlPortalDbContext>>()),
+                var other => throw new InvalidOperationException($"Unknown Database:Provider '{other}'. Use Sqlite or PostgreSql."),
+            });
+        services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
+        services.AddHostedService<DatabaseInitializer>();
         return builder;
     }
 
-    /// <summary>The absolute data directory, created if missing.</summary>
-    public static string GetDataDirectory(this IHostApplicationBuilder builder)
+    /// <summary>The absolute data directory (SQLite file, key ring), created if missing.</summary>
+    public static string GetDataDirectory(this IServiceProvider services)
     {
-        var configured = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>()?.DataDirectory ?? "data";
-        var path = Path.GetFullPath(configured, builder.Environment.ContentRootPath);
+        var configured = services.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory;
+        var path = Path.GetFullPath(configured, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
         Directory.CreateDirectory(path);
         return path;
     }
 
-    /// <summary>Applies migrations when configured to; the embedded default is created on first start.</summary>
-    public static async Task MigratePortalDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
-    {
-        if (!services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup)
-        {
-            return;
-        }
+    private static string SqliteConnectionString(IServiceProvider services) =>
+        services.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
+        ?? $"Data Source={Path.Combine(services.GetDataDirectory(), "psaportal.db")}";
 
-        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken);
-        await db.Database.MigrateAsync(cancellationToken);
-    }
-
-    private static void AddProvider<TContext>(IServiceCollection services, Action<DbContextOptionsBuilder> configure)
-        where TContext : PortalDbContext
+    private static string PostgreSqlConnectionString(IServiceProvider services)
     {
-        services.AddDbContextFactory<TContext>(configure);
-        services.AddSingleton<IDbContextFactory<PortalDbContext>>(sp =>
-            new PortalDbContextFactory<TContext>(sp.GetRequiredService<IDbContextFactory<TContext>>()));
-        services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<TContext>>().CreateDbContext());
+        var connectionString = services.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName);
+        return string.IsNullOrWhiteSpace(connectionString)
+            ? throw new InvalidOperationException($"Database:Provider is PostgreSql but ConnectionStrings:{ConnectionStringName} is not set.")
+            : connectionString;
     }
 
     private sealed class PortalDbContextFactory<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<PortalDbContext>

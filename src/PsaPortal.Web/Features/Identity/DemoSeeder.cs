@@ -19,7 +19,7 @@ internal sealed class DemoSeeder(
     IServiceScopeFactory scopeFactory,
     Microsoft.Extensions.Options.IOptions<DemoOptions> options,
     TimeProvider time,
-    ILogger<DemoSeeder> logger)
+    ILogger<DemoSeeder> logger) : IDatabaseSeeder
 {
     public const string OrganizationName = "Demo MSP";
 
@@ -30,7 +30,7 @@ internal sealed class DemoSeeder(
         ("sales@demo.psaportal.test", PortalRoles.Sales),
     ];
 
-    public async Task SeedAsync(CancellationToken cancellationToken = default)
+    public async Task SeedAsync(CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled)
         {

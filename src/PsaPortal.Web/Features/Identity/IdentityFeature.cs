@@ -55,27 +55,10 @@ public static class IdentityFeature
 
         services.Configure<DemoOptions>(builder.Configuration.GetSection(DemoOptions.SectionName));
         services.AddSingleton<SetupService>();
-        services.AddSingleton<DemoSeeder>();
+        services.AddSingleton<IDatabaseSeeder, RoleSeeder>();
+        services.AddSingleton<IDatabaseSeeder, DemoSeeder>();
         services.AddScoped<UserAccounts>();
         return builder;
-    }
-
-    /// <summary>Creates the roles, then the demo organization when demo mode is on.</summary>
-    public static async Task SeedIdentityAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
-    {
-        await using (var scope = services.CreateAsyncScope())
-        {
-            var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
-            foreach (var role in PortalRoles.All)
-            {
-                if (!await roles.RoleExistsAsync(role))
-                {
-                    await roles.CreateAsync(new IdentityRole(role));
-                }
-            }
-        }
-
-        await services.GetRequiredService<DemoSeeder>().SeedAsync(cancellationToken);
     }
 
     public static IEndpointRouteBuilder MapIdentityFeature(this IEndpointRouteBuilder endpoints)

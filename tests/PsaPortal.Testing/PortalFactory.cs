@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Hosting;
+
+namespace PsaPortal.Testing;
+
+/// <summary>Where a test portal keeps its data: a fresh SQLite file, or a fresh database on a test PostgreSQL server.</summary>
+public abstract record PortalDatabase
+{
+    public sealed record Sqlite : PortalDatabase;
+
+    public sealed record PostgreSql(string ConnectionString) : PortalDatabase;
+}
+
+/// <summary>
+/// The real portal (its own Program) on a database of the test's choosing, with its data folder in a temporary directory.
+/// In-memory test server by default; <see cref="WebApplicationFactory{TEntryPoint}.UseKestrel()"/> gives a real port for browsers.
+/// </summary>
+public sealed class PortalFactory : WebApplicationFactory<Program>
+{
+    private readonly PortalDatabase _database;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    public PortalFactory(PortalDatabase database, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        _database = database;
+        _settings = settings ?? new Dictionary<string, string?>();
+        DataDirectory = Path.Combine(Path.GetTempPath(), $"psaportal-test-{Guid.NewGuid():N}");
+    }
+
+    public string DataDirectory { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(Environments.Production);
+        builder.UseSetting("Storage:DataDirectory", DataDirectory);
+        switch (_database)
+        {
+            case PortalDatabase.Sqlite:
+                builder.UseSetting("Database:Provider", "Sqlite");
+                break;
+            case PortalDatabase.PostgreSql pg:
+                builder.UseSetting("Database:Provider", "PostgreSql");
+                builder.UseSetting("ConnectionStrings:Portal", pg.ConnectionString);
+                break;
+        }
+
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+    }
+}
