@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 
 namespace PsaPortal.Testing.Specs.Tests;
 
-public sealed class SpecLoadingTests
+public sealed class SpecLoadingTests(ITestOutputHelper output)
 {
     // Generous for a shared 2-core machine; a cold load measures about 0.2 s per file.
     private static readonly TimeSpan LoadBudget = TimeSpan.FromSeconds(3);
@@ -11,6 +12,7 @@ public sealed class SpecLoadingTests
     public void ConnectWise_FirstLoad_IndexesEveryPathWithinBudget()
     {
         var spec = VendorSpec.ConnectWise;
+        output.WriteLine($"{spec.Name}: {spec.PathCount} paths, {spec.OperationCount} operations, loaded in {spec.LoadTime.TotalMilliseconds:F0} ms");
 
         Assert.Equal(SpecFormat.OpenApi3, spec.Format);
         Assert.Equal(1812, spec.PathCount);
@@ -22,6 +24,7 @@ public sealed class SpecLoadingTests
     public void Autotask_FirstLoad_IndexesEveryPathWithinBudget()
     {
         var spec = VendorSpec.Autotask;
+        output.WriteLine($"{spec.Name}: {spec.PathCount} paths, {spec.OperationCount} operations, loaded in {spec.LoadTime.TotalMilliseconds:F0} ms");
 
         Assert.Equal(SpecFormat.Swagger2, spec.Format);
         Assert.Equal(2077, spec.PathCount);

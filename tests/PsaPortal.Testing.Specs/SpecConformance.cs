@@ -30,6 +30,13 @@ public static class SpecConformance
             return new ExchangeReport(exchange, notUnderRoot, null);
         }
 
+        if (!spec.TryFindOperation(exchange.Method, relativePath, out _, out var failure))
+        {
+            // The response cannot be checked either; saying so once is enough.
+            var notInSpec = new ValidationReport($"request {exchange.Method} {VendorSpec.StripQuery(relativePath)}", SchemaCoverage.NoSchema, [new SchemaViolation("$", failure)], []);
+            return new ExchangeReport(exchange, notInSpec, null);
+        }
+
         var request = IsNonJson(exchange.RequestBody, exchange.RequestContentType)
             ? spec.ValidateRequest(exchange.Method, relativePath, null, exchange.RequestHeaderNames, options, exchange.RequestContentType)
             : WithParsedBody(exchange.RequestBody, $"request body of {exchange.Method} {relativePath}",
