@@ -331,7 +331,7 @@ internal sealed partial class SchemaValidator(VendorSpec spec, MessageDirection 
     private static bool IsTrue(JsonElement schema, string keyword) =>
         schema.TryGetProperty(keyword, out var flag) && flag.ValueKind == JsonValueKind.True;
 
-    // The time zone is optional: Autotask sends and accepts local date-times without an offset.
+    // The offset is optional, unlike RFC 3339: System.Text.Json writes a DateTime of unspecified kind without one.
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?$", RegexOptions.CultureInvariant)]
     private static partial Regex DateTimePattern();
 
