@@ -66,7 +66,7 @@ public sealed class RecordingHandler : DelegatingHandler
         {
             response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or OperationCanceledException)
+        catch (Exception exception)
         {
             _exchanges.Enqueue(new RecordedExchange(request.Method, request.RequestUri!, headerNames, requestContentType, NullIfEmpty(requestBody), null, null, null, exception.Message));
             throw;

@@ -28,6 +28,8 @@ internal sealed class RouteTable
 
     public int TemplateCount => _templatesBySegmentCount.Values.Sum(list => list.Count);
 
+    public IEnumerable<RouteTemplate> Templates => _templatesBySegmentCount.Values.SelectMany(list => list);
+
     /// <summary>
     /// Every template that matches, best first: literal segments beat mixed ones (<c>types{id}</c>), which beat
     /// whole-segment parameters, compared left to right; then an exact-case match beats a case-folded one.
@@ -78,7 +80,7 @@ internal sealed class RouteTable
 
 internal sealed record RouteMatch(RouteTemplate Template, IReadOnlyDictionary<string, string> PathParameters, bool ExactCase);
 
-internal sealed class RouteTemplate
+internal sealed partial class RouteTemplate
 {
     private const int LiteralRank = 0;
     private const int MixedRank = 1;
@@ -106,8 +108,8 @@ internal sealed class RouteTemplate
             _patterns[i] = BuildPattern(segments[i], names, ignoreCase);
             _parameterNames[i] = [.. names];
             Ranks[i] = names.Count == 0 ? LiteralRank
-                : segments[i].StartsWith('{') && segments[i].EndsWith('}') && names.Count == 1 ? ParameterRank
-                : MixedRank;
+                : HasLiteralText(segments[i]) ? MixedRank
+                : ParameterRank;
         }
     }
 
@@ -152,6 +154,12 @@ internal sealed class RouteTemplate
 
         return true;
     }
+
+    private static bool HasLiteralText(string segment) =>
+        ParameterToken().Replace(segment, string.Empty).Length > 0;
+
+    [GeneratedRegex(@"\{[^}]*\}", RegexOptions.CultureInvariant)]
+    private static partial Regex ParameterToken();
 
     /// <summary>Null for a plain literal segment; otherwise a regex with one group per <c>{parameter}</c>.</summary>
     private static Regex? BuildPattern(string segment, List<string> parameterNames, bool ignoreCase)

@@ -97,6 +97,12 @@ public sealed partial class VendorSpec
 
     public int OperationCount { get; }
 
+    /// <summary>Every operation in the file, e.g. to check that a set of served routes covers what a client needs.</summary>
+    public IEnumerable<SpecOperation> Operations =>
+        _routes.Templates.SelectMany(template => template.PathItem.EnumerateObject()
+            .Where(item => HttpMethodKeys.Contains(item.Name))
+            .Select(item => GetOperation(item.Name, template, item.Value)));
+
     /// <summary>How long parsing and indexing took when the file was first loaded.</summary>
     public TimeSpan LoadTime { get; }
 
@@ -152,10 +158,7 @@ public sealed partial class VendorSpec
         {
             if (candidate.Template.PathItem.TryGetProperty(methodKey, out var operation))
             {
-                var specOperation = _operations.GetOrAdd(
-                    (methodKey, candidate.Template.Template),
-                    _ => new SpecOperation(this, method.Method.ToUpperInvariant(), candidate.Template.Template, candidate.Template.PathItem, operation));
-                match = new OperationMatch(specOperation, candidate.PathParameters);
+                match = new OperationMatch(GetOperation(methodKey, candidate.Template, operation), candidate.PathParameters);
                 failure = string.Empty;
                 return true;
             }
@@ -177,6 +180,11 @@ public sealed partial class VendorSpec
 
         return false;
     }
+
+    private SpecOperation GetOperation(string methodKey, RouteTemplate template, JsonElement operation) =>
+        _operations.GetOrAdd(
+            (methodKey, template.Template),
+            _ => new SpecOperation(this, methodKey.ToUpperInvariant(), template.Template, template.PathItem, operation));
 
     /// <summary>Checks a request: the route exists, its path, query and (if given) header parameters, and its body.</summary>
     /// <param name="method">The HTTP method.</param>
