@@ -1,0 +1,45 @@
+using PsaPortal.Sandbox.Core;
+
+namespace PsaPortal.Sandbox.ConnectWise;
+
+/// <summary>Every ConnectWise collection the sandbox serves.</summary>
+public sealed class ConnectWiseData
+{
+    public RecordTable Companies { get; } = new("company/companies");
+
+    public RecordTable CompanyStatuses { get; } = new("company/companies/statuses");
+
+    public RecordTable Contacts { get; } = new("company/contacts");
+
+    public RecordTable Boards { get; } = new("service/boards");
+
+    public RecordTable BoardTeams { get; } = new("service/boards/teams");
+
+    public RecordTable BoardStatuses { get; } = new("service/boards/statuses");
+
+    public RecordTable Priorities { get; } = new("service/priorities");
+
+    public RecordTable Sources { get; } = new("service/sources");
+
+    public RecordTable Tickets { get; } = new("service/tickets");
+
+    public RecordTable TicketNotes { get; } = new("service/tickets/notes");
+
+    public RecordTable Agreements { get; } = new("finance/agreements");
+
+    public RecordTable AgreementTypes { get; } = new("finance/agreements/types");
+
+    public RecordTable Additions { get; } = new("finance/agreements/additions");
+
+    public RecordTable Catalog { get; } = new("procurement/catalog");
+
+    public RecordTable Documents { get; } = new("system/documents");
+
+    public IEnumerable<RecordTable> Tables =>
+    [
+        Companies, CompanyStatuses, Contacts, Boards, BoardTeams, BoardStatuses, Priorities, Sources, Tickets, TicketNotes,
+        Agreements, AgreementTypes, Additions, Catalog, Documents,
+    ];
+
+    public RecordTable? Table(string name) => Tables.FirstOrDefault(t => t.Name == name);
+}

@@ -1,0 +1,392 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using PsaPortal.Sandbox.Core;
+
+namespace PsaPortal.Sandbox.ConnectWise;
+
+/// <summary>The ConnectWise routes, shaped as the vendor's: <c>/login/companyinfo/{companyId}</c> and <c>/{codebase}/apis/3.0/…</c>.</summary>
+internal static class ConnectWiseEndpoints
+{
+    public static void Map(RouteGroupBuilder vendor, ConnectWiseSandbox sandbox, TimeProvider time)
+    {
+        var gate = new ConnectWiseGate(sandbox, time);
+        var data = sandbox.Data;
+
+        vendor.MapGet("/login/companyinfo/{companyId}", (string companyId) =>
+            JsonPayloadResult.Node(string.Equals(companyId, ConnectWiseSandbox.CompanyId, StringComparison.OrdinalIgnoreCase)
+                ? CompanyInfo(sandbox.Settings)
+                : null))
+            .WithMetadata(new ConnectWiseAnonymous())
+            .AddEndpointFilter(gate);
+
+        var api = vendor.MapGroup("/{codebase}/apis/3.0").AddEndpointFilter(gate);
+
+        MapCollection(api, "company/companies", data.Companies, "Company", "company", ConnectWiseFunction.CompanyMaintenance);
+        MapCollection(api, "company/companies/statuses", data.CompanyStatuses, "CompanyStatus", "companyStatus", ConnectWiseFunction.CompanyMaintenance);
+        MapCollection(api, "company/contacts", data.Contacts, "Contact", "contact", ConnectWiseFunction.Contacts);
+        MapCollection(api, "service/boards", data.Boards, "Board", "board", ConnectWiseFunction.ServiceBoards);
+        MapChildCollection(api, "service/boards", data.Boards, "teams", data.BoardTeams, r => Number(r["boardId"]), "BoardTeam", "boardTeam", ConnectWiseFunction.ServiceBoards);
+        MapChildCollection(api, "service/boards", data.Boards, "statuses", data.BoardStatuses, r => JsonRecords.GetId((JsonObject)r["board"]!), "BoardStatus", "boardStatus", ConnectWiseFunction.ServiceBoards);
+        MapCollection(api, "service/priorities", data.Priorities, "Priority", "priority", ConnectWiseFunction.Priority);
+        MapCollection(api, "service/sources", data.Sources, "Source", "source", ConnectWiseFunction.Sources);
+        MapCollection(api, "service/tickets", data.Tickets, "Ticket", "ticket", ConnectWiseFunction.ServiceTickets);
+        MapChildCollection(api, "service/tickets", data.Tickets, "notes", data.TicketNotes, r => Number(r["ticketId"]), "ServiceNote", "serviceNote", ConnectWiseFunction.ServiceTickets);
+        MapCollection(api, "finance/agreements", data.Agreements, "Agreement", "agreement", ConnectWiseFunction.Agreements);
+        MapCollection(api, "finance/agreements/types", data.AgreementTypes, "AgreementType", "agreementType", ConnectWiseFunction.Agreements);
+        MapChildCollection(api, "finance/agreements", data.Agreements, "additions", data.Additions, r => Number(r["agreementId"]), "Addition", "addition", ConnectWiseFunction.Agreements);
+        MapCollection(api, "procurement/catalog", data.Catalog, "CatalogItem", "catalogItem", ConnectWiseFunction.ProductCatalog);
+
+        MapTicketWrites(api, data, time);
+        MapAdditionWrites(api, data, time);
+        MapSystem(api, sandbox, time);
+        api.Map("{**unknown}", () => ConnectWiseErrors.RouteNotFound());
+    }
+
+    internal static JsonObject CompanyInfo(ConnectWiseSettings settings)
+    {
+        var version = settings.Codebase.TrimEnd('/');
+        return new JsonObject
+        {
+            ["CompanyName"] = "PsaPortal Sandbox MSP",
+            ["Codebase"] = settings.Codebase,
+            ["VersionCode"] = version.Replace('_', '.'),
+            ["VersionNumber"] = $"v{settings.ApiVersion}.0",
+            ["CompanyID"] = ConnectWiseSandbox.CompanyId,
+            ["IsCloud"] = "True",
+        };
+    }
+
+    private static long Number(JsonNode? node) => JsonRecords.TryGetDecimal(node, out var value) ? (long)value : 0;
+
+    private static void MapCollection(RouteGroupBuilder api, string path, RecordTable table, string schema, string resource, ConnectWiseFunction function)
+    {
+        var inquire = new ConnectWisePermission(function, ConnectWiseAction.Inquire);
+        api.MapGet(path, (HttpContext http) => ConnectWiseQuery.List(http, table.All(), schema)).WithMetadata(inquire);
+        api.MapGet(path + "/count", (HttpContext http) => ConnectWiseQuery.Count(http, table.All(), schema)).WithMetadata(inquire);
+        api.MapGet(path + "/{id:long}", (HttpContext http, long id) => ConnectWiseQuery.Single(http, table.Find(id), resource, id, schema)).WithMetadata(inquire);
+    }
+
+    private static void MapChildCollection(RouteGroupBuilder api, string parentPath, RecordTable parents, string child, RecordTable table, Func<JsonObject, long> parentOf, string schema, string resource, ConnectWiseFunction function)
+    {
+        var inquire = new ConnectWisePermission(function, ConnectWiseAction.Inquire);
+        IReadOnlyList<JsonObject>? Children(long parentId) =>
+            parents.Find(parentId) is null ? null : [.. table.All().Where(r => parentOf(r) == parentId)];
+
+        api.MapGet($"{parentPath}/{{parentId:long}}/{child}", (HttpContext http, long parentId) =>
+            Children(parentId) is { } rows ? ConnectWiseQuery.List(http, rows, schema) : ConnectWiseErrors.NotFound(parentPath.Split('/')[^1], parentId))
+            .WithMetadata(inquire);
+        api.MapGet($"{parentPath}/{{parentId:long}}/{child}/count", (HttpContext http, long parentId) =>
+            Children(parentId) is { } rows ? ConnectWiseQuery.Count(http, rows, schema) : ConnectWiseErrors.NotFound(parentPath.Split('/')[^1], parentId))
+            .WithMetadata(inquire);
+        api.MapGet($"{parentPath}/{{parentId:long}}/{child}/{{id:long}}", (HttpContext http, long parentId, long id) =>
+        {
+            var record = table.Find(id);
+            return ConnectWiseQuery.Single(http, record is not null && parentOf(record) == parentId ? record : null, resource, id, schema);
+        }).WithMetadata(inquire);
+    }
+
+    private static void MapTicketWrites(RouteGroupBuilder api, ConnectWiseData data, TimeProvider time)
+    {
+        var function = ConnectWiseFunction.ServiceTickets;
+        api.MapPost("service/tickets", async Task<IResult> (HttpContext http) =>
+        {
+            var (body, error) = await ConnectWiseWrites.ReadBodyAsync(http, "ticket");
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (body is not JsonObject ticket)
+            {
+                return ConnectWiseErrors.InvalidObject("ticket", ("InvalidObject", "The request body must be a ticket object.", "ticket"));
+            }
+
+            ticket.Remove("id");
+            var initialNotes = new[] { ("initialDescription", "detailDescriptionFlag"), ("initialInternalAnalysis", "internalAnalysisFlag"), ("initialResolution", "resolutionFlag") }
+                .Select(pair => (Text: JsonRecords.GetString(JsonRecords.Get(ticket, pair.Item1)), Flag: pair.Item2))
+                .Where(note => !string.IsNullOrEmpty(note.Text))
+                .ToList();
+            foreach (var field in new[] { "initialDescription", "initialInternalAnalysis", "initialResolution", "initialDescriptionFrom", "processNotifications", "skipCallback" })
+            {
+                ticket.Remove(field);
+            }
+
+            error = ConnectWiseWrites.CompleteTicket(data, ticket, isCreate: true);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var now = ConnectWiseSeeder.Date(time.GetUtcNow().UtcDateTime);
+            var member = (ConnectWiseApiMember)http.Items[ConnectWiseGate.MemberItemKey]!;
+            ticket["dateEntered"] = now;
+            ticket["enteredBy"] = member.Identifier;
+            ticket["_info"] = ConnectWiseSeeder.Info(now);
+            var created = data.Tickets.Insert(ticket);
+            foreach (var (text, flag) in initialNotes)
+            {
+                data.TicketNotes.Insert(new JsonObject
+                {
+                    ["ticketId"] = JsonRecords.GetId(created),
+                    ["text"] = text,
+                    ["detailDescriptionFlag"] = flag == "detailDescriptionFlag",
+                    ["internalAnalysisFlag"] = flag == "internalAnalysisFlag",
+                    ["resolutionFlag"] = flag == "resolutionFlag",
+                    ["member"] = ConnectWiseSeeder.Ref(member.Id, "identifier", member.Identifier, "member_href", $"system/members/{member.Id}"),
+                    ["dateCreated"] = now,
+                    ["createdBy"] = member.Identifier,
+                    ["internalFlag"] = flag != "detailDescriptionFlag",
+                    ["externalFlag"] = flag == "detailDescriptionFlag",
+                    ["_info"] = ConnectWiseSeeder.Info(now),
+                });
+            }
+
+            return JsonPayloadResult.Node(created, StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
+        }).WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Add));
+
+        api.MapPatch("service/tickets/{id:long}", async (HttpContext http, long id) =>
+            await Update(http, data.Tickets, id, "ticket", "Ticket", time, patch: true, (record, _) => ConnectWiseWrites.CompleteTicket(data, record, isCreate: false)))
+            .WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Edit));
+        api.MapPut("service/tickets/{id:long}", async (HttpContext http, long id) =>
+            await Update(http, data.Tickets, id, "ticket", "Ticket", time, patch: false, (record, _) => ConnectWiseWrites.CompleteTicket(data, record, isCreate: false)))
+            .WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Edit));
+
+        api.MapPost("service/tickets/{parentId:long}/notes", async (HttpContext http, long parentId) =>
+        {
+            if (data.Tickets.Find(parentId) is null)
+            {
+                return ConnectWiseErrors.NotFound("ticket", parentId);
+            }
+
+            var (body, error) = await ConnectWiseWrites.ReadBodyAsync(http, "serviceNote");
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (body is not JsonObject note || string.IsNullOrWhiteSpace(JsonRecords.GetString(JsonRecords.Get(note, "text"))))
+            {
+                return ConnectWiseErrors.InvalidObject("serviceNote", ("MissingRequiredField", "The text field is required.", "text"));
+            }
+
+            var flags = new[] { "detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag" };
+            if (!flags.Any(flag => JsonRecords.GetBoolean(JsonRecords.Get(note, flag)) == true))
+            {
+                return ConnectWiseErrors.InvalidObject("serviceNote", ("InvalidField", "At least one of detailDescriptionFlag, internalAnalysisFlag or resolutionFlag must be true.", "detailDescriptionFlag"));
+            }
+
+            var now = ConnectWiseSeeder.Date(time.GetUtcNow().UtcDateTime);
+            var member = (ConnectWiseApiMember)http.Items[ConnectWiseGate.MemberItemKey]!;
+            note.Remove("id");
+            note["ticketId"] = parentId;
+            note["member"] = ConnectWiseSeeder.Ref(member.Id, "identifier", member.Identifier, "member_href", $"system/members/{member.Id}");
+            note["dateCreated"] = now;
+            note["createdBy"] = member.Identifier;
+            note["_info"] = ConnectWiseSeeder.Info(now);
+            return JsonPayloadResult.Node(data.TicketNotes.Insert(note), StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
+        }).WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Add));
+    }
+
+    private static void MapAdditionWrites(RouteGroupBuilder api, ConnectWiseData data, TimeProvider time)
+    {
+        const string path = "finance/agreements/{parentId:long}/additions";
+        var function = ConnectWiseFunction.Agreements;
+        api.MapPost(path, async (HttpContext http, long parentId) =>
+        {
+            if (data.Agreements.Find(parentId) is not { } agreement)
+            {
+                return ConnectWiseErrors.NotFound("agreement", parentId);
+            }
+
+            var (body, error) = await ConnectWiseWrites.ReadBodyAsync(http, "addition");
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (body is not JsonObject addition)
+            {
+                return ConnectWiseErrors.InvalidObject("addition", ("InvalidObject", "The request body must be an addition object.", "addition"));
+            }
+
+            addition.Remove("id");
+            error = ConnectWiseWrites.CompleteAddition(data, addition, agreement);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            addition["_info"] = ConnectWiseSeeder.Info(ConnectWiseSeeder.Date(time.GetUtcNow().UtcDateTime));
+            var created = data.Additions.Insert(addition);
+            created["sequenceNumber"] = (decimal)JsonRecords.GetId(created);
+            return JsonPayloadResult.Node(created, StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
+        }).WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Add));
+
+        IResult? Validate(JsonObject record, long parentId) =>
+            data.Agreements.Find(parentId) is { } agreement
+                ? ConnectWiseWrites.CompleteAddition(data, record, agreement)
+                : ConnectWiseErrors.NotFound("agreement", parentId);
+
+        api.MapPatch(path + "/{id:long}", async (HttpContext http, long parentId, long id) =>
+            await Update(http, data.Additions, id, "addition", "Addition", time, patch: true, (record, _) => Validate(record, parentId), parentId, r => Number(r["agreementId"])))
+            .WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Edit));
+        api.MapPut(path + "/{id:long}", async (HttpContext http, long parentId, long id) =>
+            await Update(http, data.Additions, id, "addition", "Addition", time, patch: false, (record, _) => Validate(record, parentId), parentId, r => Number(r["agreementId"])))
+            .WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Edit));
+        api.MapDelete(path + "/{id:long}", (long parentId, long id) =>
+        {
+            var record = data.Additions.Find(id);
+            if (record is null || Number(record["agreementId"]) != parentId)
+            {
+                return ConnectWiseErrors.NotFound("addition", id);
+            }
+
+            data.Additions.Remove(id);
+            return Results.NoContent();
+        }).WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Delete));
+    }
+
+    /// <summary>PATCH (operation list) or PUT (whole record) on a copy, validated, then swapped in.</summary>
+    private static async Task<IResult> Update(HttpContext http, RecordTable table, long id, string resource, string schema, TimeProvider time, bool patch,
+        Func<JsonObject, JsonObject, IResult?> validate, long? parentId = null, Func<JsonObject, long>? parentOf = null)
+    {
+        var existing = table.Find(id);
+        if (existing is null || (parentId is { } expected && parentOf!(existing) != expected))
+        {
+            return ConnectWiseErrors.NotFound(resource, id);
+        }
+
+        var (body, error) = await ConnectWiseWrites.ReadBodyAsync(http, resource);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        JsonObject updated;
+        if (patch)
+        {
+            updated = JsonRecords.Clone(existing);
+            error = ConnectWiseWrites.ApplyPatch(updated, body, resource, schema);
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+        else
+        {
+            if (body is not JsonObject replacement)
+            {
+                return ConnectWiseErrors.InvalidObject(resource, ("InvalidObject", $"The request body must be a {resource} object.", resource));
+            }
+
+            // PUT replaces the whole entity: whatever the body leaves out falls back to defaults.
+            updated = (JsonObject)replacement.DeepClone();
+        }
+
+        updated["id"] = id;
+        error = validate(updated, existing);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var info = existing["_info"] is JsonObject oldInfo ? (JsonObject)oldInfo.DeepClone() : [];
+        info["lastUpdated"] = ConnectWiseSeeder.Date(time.GetUtcNow().UtcDateTime);
+        info["updatedBy"] = (http.Items[ConnectWiseGate.MemberItemKey] as ConnectWiseApiMember)?.Identifier;
+        updated["_info"] = info;
+        table.Replace(updated);
+        return JsonPayloadResult.Node(updated, hrefBase: ConnectWiseQuery.ApiRoot(http));
+    }
+
+    private static void MapSystem(RouteGroupBuilder api, ConnectWiseSandbox sandbox, TimeProvider time)
+    {
+        api.MapGet("system/info", () => JsonPayloadResult.Node(new JsonObject
+        {
+            ["version"] = $"v{sandbox.Settings.ApiVersion}.0",
+            ["isCloud"] = true,
+            ["serverTimeZone"] = "Eastern Standard Time",
+            ["licenseBits"] = new JsonArray(
+                new JsonObject { ["name"] = "ServiceDesk", ["activeFlag"] = true },
+                new JsonObject { ["name"] = "Finance", ["activeFlag"] = true },
+                new JsonObject { ["name"] = "Procurement", ["activeFlag"] = true }),
+            ["cloudRegion"] = "NA",
+        }));
+
+        api.MapGet("system/mySecurity", (HttpContext http) =>
+        {
+            var member = (ConnectWiseApiMember)http.Items[ConnectWiseGate.MemberItemKey]!;
+            var id = 0;
+            var rows = ConnectWiseFunction.All.Select(function =>
+            {
+                var levels = member.LevelsFor(function);
+                return new JsonObject
+                {
+                    ["id"] = ++id,
+                    ["addLevel"] = levels.Add,
+                    ["editLevel"] = levels.Edit,
+                    ["deleteLevel"] = levels.Delete,
+                    ["inquireLevel"] = levels.Inquire,
+                    ["moduleFunctionName"] = function.FunctionName,
+                    ["moduleFunctionDescription"] = function.FunctionName,
+                    ["myAllFlag"] = true,
+                    ["moduleFunctionIdentifier"] = function.FunctionIdentifier,
+                    ["reportFlag"] = false,
+                    ["restrictFlag"] = false,
+                    ["customFlag"] = false,
+                    ["moduleDescription"] = function.ModuleName,
+                    ["moduleIdentifier"] = function.ModuleIdentifier,
+                    ["moduleName"] = function.ModuleName,
+                    ["sortOrder"] = id,
+                    ["member"] = ConnectWiseSeeder.Ref(member.Id, "identifier", member.Identifier, "member_href", $"system/members/{member.Id}"),
+                };
+            }).ToList();
+            return ConnectWiseQuery.List(http, rows, "MySecurity");
+        });
+
+        var documents = sandbox.Data.Documents;
+        api.MapGet("system/documents", (HttpContext http) => ConnectWiseQuery.List(http, documents.All(), "DocumentInfo"))
+            .WithMetadata(new ConnectWisePermission(ConnectWiseFunction.Documents, ConnectWiseAction.Inquire));
+        api.MapPost("system/documents", async Task<IResult> (HttpContext http) =>
+        {
+            if (!http.Request.HasFormContentType)
+            {
+                return ConnectWiseErrors.Error(StatusCodes.Status415UnsupportedMediaType, new JsonObject
+                {
+                    ["code"] = "UnsupportedMediaType",
+                    ["message"] = "Documents must be uploaded as multipart/form-data.",
+                });
+            }
+
+            var form = await http.Request.ReadFormAsync(http.RequestAborted);
+            var file = form.Files.GetFile("file") ?? form.Files.FirstOrDefault();
+            if (file is null)
+            {
+                return ConnectWiseErrors.InvalidObject("document", ("MissingRequiredField", "A file is required.", "file"));
+            }
+
+            var member = (ConnectWiseApiMember)http.Items[ConnectWiseGate.MemberItemKey]!;
+            var now = ConnectWiseSeeder.Date(time.GetUtcNow().UtcDateTime);
+            var document = documents.Insert(new JsonObject
+            {
+                ["title"] = form["title"].FirstOrDefault() ?? file.FileName,
+                ["fileName"] = file.FileName,
+                ["serverFileName"] = Guid.NewGuid().ToString("N") + Path.GetExtension(file.FileName),
+                ["owner"] = member.Identifier,
+                ["linkFlag"] = false,
+                ["imageFlag"] = file.ContentType.StartsWith("image/", StringComparison.OrdinalIgnoreCase),
+                ["publicFlag"] = false,
+                ["htmlTemplateFlag"] = false,
+                ["readOnlyFlag"] = false,
+                ["size"] = file.Length,
+                ["urlFlag"] = false,
+                ["createdOnDate"] = now,
+                ["guid"] = Guid.NewGuid().ToString(),
+                ["_info"] = ConnectWiseSeeder.Info(now),
+            });
+            return JsonPayloadResult.Node(document, StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
+        }).WithMetadata(new ConnectWisePermission(ConnectWiseFunction.Documents, ConnectWiseAction.Add))
+          .DisableAntiforgery();
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+
+namespace PsaPortal.Sandbox.Core;
+
+/// <summary>
+/// The endpoint filter in front of every vendor route: it applies latency and injected faults, runs
+/// the vendor's own checks (routing, limits, authentication, permissions), executes the handler's
+/// result itself so that the status and the full time spent are known, and logs the call. It is an
+/// endpoint filter on the vendor's route group, so mounting the sandbox never affects other routes.
+/// </summary>
+internal abstract class SandboxGate : IEndpointFilter
+{
+    public const string UserItemKey = "PsaPortal.Sandbox.User";
+
+    protected abstract RequestLog Log { get; }
+
+    protected abstract FaultSettings Faults { get; }
+
+    protected abstract TimeProvider Time { get; }
+
+    /// <summary>The vendor's answer to an injected server error.</summary>
+    protected abstract IResult ServerError();
+
+    /// <summary>Vendor checks before the handler runs; a non-null result rejects the call. May add delay through <paramref name="addDelay"/>.</summary>
+    protected abstract ValueTask<IResult?> CheckAsync(HttpContext http, Func<TimeSpan, Task> addDelay);
+
+    /// <summary>Called once the response is written, whatever happened (releases concurrency slots).</summary>
+    protected virtual void Complete(HttpContext http)
+    {
+    }
+
+    private static async Task<IResult> InvokeHandlerAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var value = await next(context);
+        return value as IResult ?? throw new InvalidOperationException(
+            $"Sandbox endpoint {context.HttpContext.GetEndpoint()?.DisplayName} must return an IResult (a lambda typed HttpContext → Task would be bound as a RequestDelegate and lose its result).");
+    }
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var startedAt = Time.GetUtcNow();
+        var started = Stopwatch.GetTimestamp();
+        var injected = TimeSpan.Zero;
+        var status = 0;
+
+        async Task AddDelay(TimeSpan delay)
+        {
+            if (delay > TimeSpan.Zero)
+            {
+                injected += delay;
+                await Task.Delay(delay, Time, http.RequestAborted);
+            }
+        }
+
+        try
+        {
+            var faults = Faults;
+            var latency = faults.LatencyMilliseconds + (faults.JitterMilliseconds > 0 ? Random.Shared.Next(faults.JitterMilliseconds) : 0);
+            await AddDelay(TimeSpan.FromMilliseconds(latency));
+
+            var roll = Random.Shared.NextDouble();
+            if (roll < faults.ConnectionResetRate)
+            {
+                http.Abort();
+                return Results.Empty;
+            }
+
+            if (roll < faults.ConnectionResetRate + faults.TimeoutRate)
+            {
+                await AddDelay(TimeSpan.FromMilliseconds(faults.TimeoutMilliseconds));
+                http.Abort();
+                return Results.Empty;
+            }
+
+            var result = roll < faults.ConnectionResetRate + faults.TimeoutRate + faults.ServerErrorRate
+                ? ServerError()
+                : await CheckAsync(http, AddDelay) ?? await InvokeHandlerAsync(context, next);
+            await result.ExecuteAsync(http);
+            status = http.Response.StatusCode;
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            status = 0;
+        }
+        catch (Exception) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
+        {
+            // An unexpected failure inside a handler still answers in the vendor's shape, as the real server would.
+            http.Response.Clear();
+            await ServerError().ExecuteAsync(http);
+            status = http.Response.StatusCode;
+        }
+        finally
+        {
+            Complete(http);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var request = http.Request;
+            Log.Add(startedAt, request.Method, request.PathBase.Add(request.Path).Value ?? string.Empty, request.QueryString.Value ?? string.Empty,
+                status, elapsed.TotalMilliseconds, injected.TotalMilliseconds, http.Items[UserItemKey] as string);
+        }
+
+        return Results.Empty;
+    }
+}
