@@ -1,0 +1,128 @@
+using System.Net;
+using PsaPortal.Sandbox.Core;
+using PsaPortal.Sandbox.Tests.Infrastructure;
+using static PsaPortal.Sandbox.Tests.Infrastructure.HttpAssert;
+
+namespace PsaPortal.Sandbox.Tests.ConnectWise;
+
+/// <summary>Each test changes the instance's settings, so the class has its own host and restores the settings afterwards.</summary>
+public sealed class ConnectWiseLimitsTests(SandboxHost host) : IClassFixture<SandboxHost>, IDisposable
+{
+    public void Dispose()
+    {
+        host.Sandbox.ConnectWise.Configure(_ => new());
+    }
+
+    [Fact]
+    public async Task Get_OverRateLimit_Returns429WithRetryAfter()
+    {
+        // Arrange
+        host.Sandbox.ConnectWise.Configure(s => s with { RateLimitPerMinute = 3 });
+        using var client = host.ConnectWise();
+        var statuses = new List<HttpStatusCode>();
+
+        // Act
+        for (var i = 0; i < 3; i++)
+        {
+            statuses.Add((await client.GetAsync("system/info")).StatusCode);
+        }
+
+        var limited = await client.GetAsync("system/info");
+
+        // Assert
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        var retryAfter = limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds;
+        Assert.InRange(retryAfter, 1, 60);
+        var body = await limited.Content.ReadAsStringAsync();
+        Assert.Equal($$"""{"error":"ConnectWiseAPI","message":"Too many requests. Please try again in {{retryAfter}} seconds."}""", body);
+    }
+
+    [Fact]
+    public async Task Get_ServerErrorRateOne_ReturnsVendorTimeout500()
+    {
+        // Arrange
+        host.Sandbox.ConnectWise.Configure(s => s with { Faults = new FaultSettings { ServerErrorRate = 1 } });
+        using var client = host.ConnectWise();
+
+        // Act
+        var response = await client.GetAsync("company/companies");
+
+        // Assert
+        var body = await JsonAsync(response, HttpStatusCode.InternalServerError);
+        Assert.Equal("""{"code":"ConnectWiseApi","message":"A timeout has occured. Please try again."}""", body.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Get_ConnectionResetRateOne_ClientSeesTransportError()
+    {
+        // Arrange
+        host.Sandbox.ConnectWise.Configure(s => s with { Faults = new FaultSettings { ConnectionResetRate = 1 } });
+        using var client = host.ConnectWise();
+
+        // Act
+        var failure = await Record.ExceptionAsync(() => client.GetAsync("company/companies"));
+
+        // Assert
+        Assert.IsType<HttpRequestException>(failure);
+    }
+
+    [Fact]
+    public async Task Get_TimeoutRateOne_HangsThenDropsConnection()
+    {
+        // Arrange
+        host.Sandbox.ConnectWise.Configure(s => s with { Faults = new FaultSettings { TimeoutRate = 1, TimeoutMilliseconds = 300 } });
+        using var client = host.ConnectWise();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        // Act
+        var failure = await Record.ExceptionAsync(() => client.GetAsync("company/companies"));
+
+        // Assert
+        Assert.IsType<HttpRequestException>(failure);
+        Assert.True(started.ElapsedMilliseconds >= 250, $"returned after {started.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task Get_FixedLatency_DelaysResponseAndIsLoggedAsInjected()
+    {
+        // Arrange
+        host.Sandbox.ConnectWise.Configure(s => s with { Faults = new FaultSettings { LatencyMilliseconds = 150, JitterMilliseconds = 50 } });
+        using var client = host.ConnectWise();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        // Act
+        var response = await client.GetAsync("system/info?marker=latency");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(started.ElapsedMilliseconds >= 150, $"returned after {started.ElapsedMilliseconds} ms");
+        var entry = host.Sandbox.ConnectWise.RequestLog.Entries().Last(e => e.Query == "?marker=latency");
+        Assert.InRange(entry.InjectedDelayMilliseconds, 150, 200);
+        // Timers may fire a few milliseconds early; the elapsed time still includes the injected delay.
+        Assert.True(entry.ElapsedMilliseconds >= entry.InjectedDelayMilliseconds - 20, $"{entry.ElapsedMilliseconds} ms elapsed, {entry.InjectedDelayMilliseconds} ms injected");
+    }
+
+    [Fact]
+    public async Task CodebaseChange_OldVersionedCodebase_Returns404TextWhileReleaseRouterStillWorks()
+    {
+        // Arrange
+        using var oldCodebase = host.ConnectWise(codebase: "v2025_1/");
+        using var router = host.ConnectWise();
+        var before = await oldCodebase.GetAsync("system/info");
+
+        // Act
+        host.Sandbox.ConnectWise.Configure(s => s with { Codebase = "v2025_2/" });
+        var after = await oldCodebase.GetAsync("system/info");
+        var viaRouter = await router.GetAsync("system/info");
+        using var discovery = host.CreateClient();
+        var info = await JsonAsync(await discovery.GetAsync("/sandbox/connectwise/login/companyinfo/sandbox"));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+        Assert.Equal("Cannot route. Codebase/company is invalid", await after.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, viaRouter.StatusCode);
+        Assert.Equal("v2025_2/", info["Codebase"]!.GetValue<string>());
+    }
+}
