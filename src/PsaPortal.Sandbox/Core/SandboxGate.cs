@@ -57,9 +57,6 @@ internal abstract class SandboxGate : IEndpointFilter
         try
         {
             var faults = Faults;
-            var latency = faults.LatencyMilliseconds + (faults.JitterMilliseconds > 0 ? Random.Shared.Next(faults.JitterMilliseconds) : 0);
-            await AddDelay(TimeSpan.FromMilliseconds(latency));
-
             var roll = Random.Shared.NextDouble();
             if (roll < faults.ConnectionResetRate)
             {
@@ -74,9 +71,22 @@ internal abstract class SandboxGate : IEndpointFilter
                 return Results.Empty;
             }
 
-            var result = roll < faults.ConnectionResetRate + faults.TimeoutRate + faults.ServerErrorRate
-                ? ServerError()
-                : await CheckAsync(http, AddDelay) ?? await InvokeHandlerAsync(context, next);
+            // Latency is server time: it is spent after the vendor checks, so a request holds its
+            // concurrency slot (Autotask's thread limit) while it "works".
+            var latency = TimeSpan.FromMilliseconds(faults.LatencyMilliseconds + (faults.JitterMilliseconds > 0 ? Random.Shared.Next(faults.JitterMilliseconds) : 0));
+            IResult result;
+            if (roll < faults.ConnectionResetRate + faults.TimeoutRate + faults.ServerErrorRate)
+            {
+                await AddDelay(latency);
+                result = ServerError();
+            }
+            else
+            {
+                var rejection = await CheckAsync(http, AddDelay);
+                await AddDelay(latency);
+                result = rejection ?? await InvokeHandlerAsync(context, next);
+            }
+
             await result.ExecuteAsync(http);
             status = http.Response.StatusCode;
         }
