@@ -21,7 +21,7 @@ public static class PortalApplication
         return args.Where(a => !a.Equals("--demo", StringComparison.OrdinalIgnoreCase)).ToArray();
     }
 
-    public static WebApplicationBuilder AddPortal(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddPortal(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.StaticWebAssets;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Hosting;
 
@@ -33,6 +34,8 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environments.Production);
+        // Serve wwwroot and Radzen's assets from the build output, as Development does; Production expects a publish folder.
+        builder.UseStaticWebAssets();
         builder.UseSetting("Storage:DataDirectory", DataDirectory);
         switch (_database)
         {

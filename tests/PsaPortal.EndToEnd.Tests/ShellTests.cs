@@ -1,0 +1,116 @@
+using Microsoft.Playwright;
+using PsaPortal.Web.Components.Layout;
+
+namespace PsaPortal.EndToEnd.Tests;
+
+[Collection(PortalCollection.Name)]
+public sealed class ShellTests(PortalUnderTest portal)
+{
+    private const string Admin = "admin@demo.psaportal.test";
+
+    [Fact]
+    public async Task Admin_AddsUserThroughRadzenDialog_UserAppearsWithOneTimePassword()
+    {
+        var (page, errors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(page, Admin);
+
+        await page.ClickAsync("text=Users");
+        await page.WaitForSelectorAsync("[data-testid=users-grid] >> text=sales@demo.psaportal.test");
+        await page.ClickAsync("[data-testid=add-user]");
+        var dialog = page.Locator(".rz-dialog");
+        await dialog.WaitForAsync();
+        await PortalUnderTest.ScreenshotAsync(page, "users-add-dialog");
+        await dialog.Locator("input[name=Email]").FillAsync("new.operator@demo.psaportal.test");
+        await dialog.Locator("[data-testid=add-user-submit]").ClickAsync();
+        var password = await dialog.Locator("[data-testid=one-time-password]").InnerTextAsync();
+        await dialog.Locator("text=Done").ClickAsync();
+        await page.WaitForSelectorAsync("[data-testid=users-grid] >> text=new.operator@demo.psaportal.test");
+
+        Assert.Matches("^[A-Za-z0-9]{16}$", password);
+        Assert.Equal(0, await page.Locator(".rz-dialog").CountAsync());
+        Assert.Empty(errors);
+
+        // The new user really can sign in with the password shown once.
+        var (second, secondErrors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(second, "new.operator@demo.psaportal.test", password);
+        Assert.Equal("new.operator@demo.psaportal.test", await second.InnerTextAsync("[data-testid=signed-in-user]"));
+        Assert.Empty(secondErrors);
+    }
+
+    [Fact]
+    public async Task SignedInUser_NavigatesEveryEntryInTheCircuit_EachPageRenders()
+    {
+        var (page, errors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(page, "operator@demo.psaportal.test");
+        await PortalUnderTest.ScreenshotAsync(page, "dashboard");
+
+        foreach (var (text, _, path) in NavMenu.Entries)
+        {
+            await page.ClickAsync($"[data-testid=main-navigation] .rz-navigation-item-text:text-is('{text}')");
+            await page.WaitForURLAsync($"{portal.BaseUrl}/{path}");
+            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(text);
+        }
+
+        Assert.Equal(0, await page.Locator("text=Users").CountAsync());
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task AppearanceToggle_Click_SwitchesToDarkThemeAndRemembersIt()
+    {
+        var (page, errors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(page, "sales@demo.psaportal.test");
+
+        await page.ClickAsync("[title='Light or dark theme']");
+        await Assertions.Expect(page.Locator("#radzen-theme-link")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("material-dark"));
+        await PortalUnderTest.ScreenshotAsync(page, "dashboard-dark");
+        await page.ReloadAsync();
+        await PortalUnderTest.WaitForCircuitAsync(page);
+
+        await Assertions.Expect(page.Locator("#radzen-theme-link")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("material-dark"));
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task SalesUser_TypesAdminAddress_SeesAccessDenied()
+    {
+        var (page, errors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(page, "sales@demo.psaportal.test");
+
+        var response = await page.GotoAsync("/users");
+
+        Assert.Equal(403, response?.Status);
+        await Assertions.Expect(page.Locator("[data-testid=access-denied]")).ToBeVisibleAsync();
+        // The browser reports the 403 of the page itself; nothing else may fail.
+        Assert.All(errors, e => Assert.Contains("status of 403", e));
+    }
+
+    [Fact]
+    public async Task SignOut_Click_ReturnsToSignInAndProtectsPages()
+    {
+        var (page, errors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(page, "operator@demo.psaportal.test");
+
+        await page.ClickAsync("[data-testid=sign-out]");
+        await page.WaitForURLAsync(url => url.Contains("/account/login", StringComparison.Ordinal));
+        await page.GotoAsync("/billing");
+
+        Assert.Contains("/account/login?ReturnUrl=%2Fbilling", page.Url, StringComparison.Ordinal);
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task WrongPassword_InBrowser_ShowsMessage()
+    {
+        var (page, errors) = await portal.NewPageAsync();
+
+        await page.GotoAsync("/account/login");
+        await page.FillAsync("#email", "operator@demo.psaportal.test");
+        await page.FillAsync("#password", "not-the-password");
+        await page.ClickAsync("[data-testid=sign-in]");
+
+        await Assertions.Expect(page.Locator("[data-testid=login-error]")).ToHaveTextAsync("Invalid email or password.");
+        await PortalUnderTest.ScreenshotAsync(page, "sign-in-failed");
+        Assert.Empty(errors);
+    }
+}
