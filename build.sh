@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# PsaPortal's two everyday commands.
+#   ./build.sh run    the portal on its embedded defaults (SQLite under src/PsaPortal.Web/data, demo data) at http://localhost:5080
+#   ./build.sh test   every test; installs Debian's postgresql and chromium first when they are missing
+set -euo pipefail
+cd "$(dirname "$0")"
+
+usage() { sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+have_postgresql() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null; }
+have_chromium() { command -v chromium >/dev/null || [ -x "${CHROMIUM_PATH:-/nonexistent}" ]; }
+
+install_test_prerequisites() {
+  local missing=()
+  have_postgresql || missing+=(postgresql)
+  have_chromium || missing+=(chromium)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "Installing ${missing[*]} from Debian's packages (the PostgreSQL and browser tests need them)..."
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  have_postgresql || { echo "postgresql did not install" >&2; exit 1; }
+  have_chromium || { echo "chromium did not install" >&2; exit 1; }
+}
+
+run_tests() {
+  install_test_prerequisites
+  dotnet build PsaPortal.sln -nologo -clp:ErrorsOnly
+  local log
+  log=$(mktemp)
+  set +e
+  # A hung test is dumped and killed rather than eating the CI budget.
+  dotnet test PsaPortal.sln --no-build -nologo --blame-hang-timeout 10m 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  set -e
+  # One closing line over all test assemblies.
+  awk '/(Passed|Failed)!  - Failed:/ {
+         for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+       }
+       END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' FS='[ ,]+' "$log"
+  rm -f "$log"
+  return "$status"
+}
+
+case "${1:-}" in
+  run) shift; exec dotnet run --project src/PsaPortal.Web -- --demo "$@" ;;
+  test) run_tests ;;
+  *) usage ;;
+esac
