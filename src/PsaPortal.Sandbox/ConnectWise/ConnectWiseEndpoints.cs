@@ -121,9 +121,10 @@ internal static class ConnectWiseEndpoints
 
             var now = ConnectWiseSeeder.Date(time.GetUtcNow().UtcDateTime);
             var member = (ConnectWiseApiMember)http.Items[ConnectWiseGate.MemberItemKey]!;
-            ticket["dateEntered"] = now;
-            ticket["enteredBy"] = member.Identifier;
-            ticket["_info"] = ConnectWiseSeeder.Info(now);
+            var info = ConnectWiseSeeder.Info(now);
+            info["updatedBy"] = member.Identifier;
+            info["enteredBy"] = member.Identifier;
+            ticket["_info"] = info;
             var created = data.Tickets.Insert(ticket);
             foreach (var (text, flag) in initialNotes)
             {

@@ -19,10 +19,10 @@ internal static class ConnectWiseErrors
         Error(StatusCodes.Status403Forbidden, new JsonObject { ["code"] = "Security", ["message"] = "You do not have security permission to perform this action." });
 
     public static IResult NotFound(string resource, long id) =>
-        Error(StatusCodes.Status404NotFound, new JsonObject { ["code"] = "NotFound", ["message"] = $"{resource} recId {id} not found", ["errors"] = null });
+        Error(StatusCodes.Status404NotFound, new JsonObject { ["code"] = "NotFound", ["message"] = $"{resource} recId {id} not found" });
 
     public static IResult RouteNotFound() =>
-        Error(StatusCodes.Status404NotFound, new JsonObject { ["code"] = "NotFound", ["message"] = "The requested resource does not exist.", ["errors"] = null });
+        Error(StatusCodes.Status404NotFound, new JsonObject { ["code"] = "NotFound", ["message"] = "The requested resource does not exist." });
 
     public static IResult TooManyRequests(int retryAfterSeconds) => new TooManyRequestsResult(retryAfterSeconds);
 

@@ -428,8 +428,6 @@ internal static class ConnectWiseSeeder
                 ["automaticEmailContactFlag"] = false,
                 ["automaticEmailResourceFlag"] = false,
                 ["automaticEmailCcFlag"] = false,
-                ["dateEntered"] = created,
-                ["enteredBy"] = "PsaPortalFull",
                 ["_info"] = Info(created),
             };
             if (closed)

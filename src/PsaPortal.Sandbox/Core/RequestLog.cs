@@ -2,13 +2,14 @@ using System.Collections.Concurrent;
 
 namespace PsaPortal.Sandbox.Core;
 
-/// <summary>One call the sandbox answered. <see cref="Status"/> is 0 when the sandbox reset the connection.</summary>
+/// <summary>One call the sandbox answered. <see cref="Status"/> is 0 when the sandbox reset the connection; <see cref="Route"/> is the matched route template.</summary>
 public sealed record RequestLogEntry(
     long Sequence,
     DateTimeOffset StartedAt,
     string Method,
     string Path,
     string Query,
+    string Route,
     int Status,
     double ElapsedMilliseconds,
     double InjectedDelayMilliseconds,
@@ -28,9 +29,9 @@ public sealed class RequestLog
 
     public long TotalCount => Interlocked.Read(ref _sequence);
 
-    public void Add(DateTimeOffset startedAt, string method, string path, string query, int status, double elapsedMilliseconds, double injectedDelayMilliseconds, string? user)
+    public void Add(DateTimeOffset startedAt, string method, string path, string query, string route, int status, double elapsedMilliseconds, double injectedDelayMilliseconds, string? user)
     {
-        var entry = new RequestLogEntry(Interlocked.Increment(ref _sequence), startedAt, method, path, query, status, elapsedMilliseconds, injectedDelayMilliseconds, user);
+        var entry = new RequestLogEntry(Interlocked.Increment(ref _sequence), startedAt, method, path, query, route, status, elapsedMilliseconds, injectedDelayMilliseconds, user);
         _entries.Enqueue(entry);
         while (_entries.Count > _capacity && _entries.TryDequeue(out _))
         {

@@ -106,7 +106,8 @@ internal abstract class SandboxGate : IEndpointFilter
             Complete(http);
             var elapsed = Stopwatch.GetElapsedTime(started);
             var request = http.Request;
-            Log.Add(startedAt, request.Method, request.PathBase.Add(request.Path).Value ?? string.Empty, request.QueryString.Value ?? string.Empty,
+            var route = (http.GetEndpoint() as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText ?? string.Empty;
+            Log.Add(startedAt, request.Method, request.PathBase.Add(request.Path).Value ?? string.Empty, request.QueryString.Value ?? string.Empty, route,
                 status, elapsed.TotalMilliseconds, injected.TotalMilliseconds, http.Items[UserItemKey] as string);
         }
 

@@ -24,6 +24,8 @@ public class SandboxHost : IAsyncLifetime
 
     public PsaSandbox Sandbox => _app!.Services.GetRequiredService<PsaSandbox>();
 
+    public IServiceProvider Services => _app!.Services;
+
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>Fixed so that dates in assertions do not depend on the day the tests run.</summary>
