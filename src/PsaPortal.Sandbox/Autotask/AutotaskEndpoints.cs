@@ -156,7 +156,7 @@ internal static class AutotaskEndpoints
             }
 
             var items = table.All().Where(r => JsonRecords.TryGetDecimal(r[parentField], out var p) && (long)p == parentId).ToList();
-            return QueryResult(items.Count, items, null, null);
+            return QueryResult(items.Count, items, null, null, stored: true);
         }).WithMetadata(permission);
         api.MapGet(path + "/{id:long}", (long parentId, long id) =>
         {
@@ -303,12 +303,12 @@ internal static class AutotaskEndpoints
         }
 
         var items = cursor.IncludeFields is null ? page : [.. page.Select(r => JsonRecords.Project(r, cursor.IncludeFields))];
-        return QueryResult(cursor.PageSize, items, null, next);
+        return QueryResult(cursor.PageSize, items, null, next, stored: cursor.IncludeFields is null);
     }
 
-    private static IResult QueryResult(int requestCount, IReadOnlyList<JsonObject> items, string? previous, string? next)
+    private static IResult QueryResult(int requestCount, IReadOnlyList<JsonObject> items, string? previous, string? next, bool stored)
     {
-        return JsonPayloadResult.Envelope("items", items, new JsonObject
+        return JsonPayloadResult.Envelope("items", items, recordsAreStored: stored, envelope: new JsonObject
         {
             ["pageDetails"] = new JsonObject
             {

@@ -220,8 +220,9 @@ internal static class ConnectWiseEndpoints
             }
 
             addition["_info"] = ConnectWiseSeeder.Info(ConnectWiseSeeder.Date(time.GetUtcNow().UtcDateTime));
-            var created = data.Additions.Insert(addition);
+            var created = JsonRecords.Clone(data.Additions.Insert(addition));
             created["sequenceNumber"] = (decimal)JsonRecords.GetId(created);
+            data.Additions.Replace(created);
             return JsonPayloadResult.Node(created, StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
         }).WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Add));
 
@@ -343,7 +344,7 @@ internal static class ConnectWiseEndpoints
                     ["member"] = ConnectWiseSeeder.Ref(member.Id, "identifier", member.Identifier, "member_href", $"system/members/{member.Id}"),
                 };
             }).ToList();
-            return ConnectWiseQuery.List(http, rows, "MySecurity");
+            return ConnectWiseQuery.List(http, rows, "MySecurity", stored: false);
         });
 
         var documents = sandbox.Data.Documents;

@@ -34,7 +34,8 @@ internal static class ConnectWiseQuery
         return $"{request.Scheme}://{request.Host}{root}";
     }
 
-    public static IResult List(HttpContext http, IReadOnlyList<JsonObject> source, string schema)
+    /// <param name="stored">False when the rows are built per request (mySecurity) rather than held in a table.</param>
+    public static IResult List(HttpContext http, IReadOnlyList<JsonObject> source, string schema, bool stored = true)
     {
         var query = http.Request.Query;
         if (!TryFilter(http, source, schema, out var matched, out var error))
@@ -110,7 +111,7 @@ internal static class ConnectWiseQuery
             page = [.. page.Select(r => JsonRecords.Project(r, fields))];
         }
 
-        return JsonPayloadResult.List(page, ApiRoot(http));
+        return JsonPayloadResult.List(page, ApiRoot(http), recordsAreStored: fields is null && stored);
     }
 
     public static IResult Count(HttpContext http, IReadOnlyList<JsonObject> source, string schema) =>

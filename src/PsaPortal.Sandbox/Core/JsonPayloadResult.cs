@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -14,9 +16,17 @@ public sealed class JsonPayloadResult : IResult, IStatusCodeHttpResult
     private readonly IReadOnlyList<JsonObject>? _records;
     private readonly string? _hrefBase;
     private readonly string? _listProperty;
+    private readonly bool _cacheRecords;
 
-    private JsonPayloadResult(int statusCode, JsonNode? node, IReadOnlyList<JsonObject>? records, string? hrefBase, string? listProperty = null)
+    /// <summary>
+    /// Stored records never change in place (writers swap in copies), so each one's JSON for a given
+    /// href base is written once and reused: large pages then cost little more than a copy.
+    /// </summary>
+    private static readonly ConditionalWeakTable<JsonObject, CachedRecord> Cache = [];
+
+    private JsonPayloadResult(int statusCode, JsonNode? node, IReadOnlyList<JsonObject>? records, string? hrefBase, string? listProperty = null, bool cacheRecords = false)
     {
+        _cacheRecords = cacheRecords;
         StatusCode = statusCode;
         _node = node;
         _records = records;
@@ -29,12 +39,13 @@ public sealed class JsonPayloadResult : IResult, IStatusCodeHttpResult
     public static JsonPayloadResult Node(JsonNode? node, int statusCode = StatusCodes.Status200OK, string? hrefBase = null) =>
         new(statusCode, node, null, hrefBase);
 
-    public static JsonPayloadResult List(IReadOnlyList<JsonObject> records, string? hrefBase = null) =>
-        new(StatusCodes.Status200OK, null, records, hrefBase);
+    /// <param name="recordsAreStored">True when the records are the table's own (immutable) objects, whose JSON may be cached.</param>
+    public static JsonPayloadResult List(IReadOnlyList<JsonObject> records, string? hrefBase = null, bool recordsAreStored = false) =>
+        new(StatusCodes.Status200OK, null, records, hrefBase, cacheRecords: recordsAreStored);
 
     /// <summary><c>{"listProperty": [records…], …other properties of <paramref name="envelope"/>}</c>, e.g. an Autotask query result.</summary>
-    public static JsonPayloadResult Envelope(string listProperty, IReadOnlyList<JsonObject> records, JsonObject envelope) =>
-        new(StatusCodes.Status200OK, envelope, records, null, listProperty);
+    public static JsonPayloadResult Envelope(string listProperty, IReadOnlyList<JsonObject> records, JsonObject envelope, bool recordsAreStored = false) =>
+        new(StatusCodes.Status200OK, envelope, records, null, listProperty, recordsAreStored);
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -58,7 +69,15 @@ public sealed class JsonPayloadResult : IResult, IStatusCodeHttpResult
                 writer.WriteStartArray();
                 for (var i = 0; i < _records.Count; i++)
                 {
-                    JsonRecords.Write(writer, _records[i], _hrefBase);
+                    if (_cacheRecords)
+                    {
+                        writer.WriteRawValue(Serialized(_records[i], _hrefBase), skipInputValidation: true);
+                    }
+                    else
+                    {
+                        JsonRecords.Write(writer, _records[i], _hrefBase);
+                    }
+
                     if (writer.BytesPending > 32 * 1024)
                     {
                         await writer.FlushAsync(httpContext.RequestAborted);
@@ -81,4 +100,24 @@ public sealed class JsonPayloadResult : IResult, IStatusCodeHttpResult
 
         await response.BodyWriter.FlushAsync(httpContext.RequestAborted);
     }
+
+    private static byte[] Serialized(JsonObject record, string? hrefBase)
+    {
+        if (Cache.TryGetValue(record, out var cached) && cached.HrefBase == hrefBase)
+        {
+            return cached.Json;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, JsonRecords.WriterOptions))
+        {
+            JsonRecords.Write(writer, record, hrefBase);
+        }
+
+        var json = buffer.WrittenSpan.ToArray();
+        Cache.AddOrUpdate(record, new CachedRecord(hrefBase, json));
+        return json;
+    }
+
+    private sealed record CachedRecord(string? HrefBase, byte[] Json);
 }
