@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using PsaPortal.Web.Components;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Users;
 using PsaPortal.Web.Infrastructure;
@@ -40,6 +41,7 @@ public static class PortalApplication
         builder.AddPortalHealthChecks();
         builder.AddIdentityFeature();
         builder.AddUsersFeature();
+        builder.AddAuditFeature();
         return builder;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PsaPortal.Testing;
 using PsaPortal.Web.Components.Layout;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Users;
 
@@ -214,18 +215,42 @@ public abstract class PortalScenarios : IAsyncLifetime
         var directory = _factory.Services.GetRequiredService<UserDirectory>();
         var northwind = await OrganizationIdAsync("Northwind MSP");
         var contoso = await AddOrganizationAsync("Contoso IT");
-        await directory.AddAsync(contoso, "admin@contoso.example", PortalRoles.Admin);
+        await directory.AddAsync(contoso, Actor.Portal, "admin@contoso.example", PortalRoles.Admin);
         var contosoAdmin = (await directory.ListAsync(contoso)).Single();
 
         var northwindUsers = await directory.ListAsync(northwind);
-        var removal = await directory.RemoveAsync(northwind, contosoAdmin.Id, currentUserId: "someone-else");
-        var unlock = await directory.UnlockAsync(northwind, contosoAdmin.Id);
+        var removal = await directory.RemoveAsync(northwind, new Actor("someone-else", "someone@northwind.example"), contosoAdmin.Id);
+        var unlock = await directory.UnlockAsync(northwind, Actor.Portal, contosoAdmin.Id);
 
         Assert.Equal([AdminEmail], northwindUsers.Select(u => u.Email));
         Assert.False(removal.Succeeded);
         Assert.False(unlock.Succeeded);
         Assert.Equal("That user does not exist in your organization.", removal.Message);
         Assert.Single(await directory.ListAsync(contoso));
+    }
+
+    [Fact]
+    public async Task AuditLog_UserChanges_AreRecordedNewestFirstAndStayInTheirOrganization()
+    {
+        await Browser.SetUpAsync("Northwind MSP", AdminEmail, AdminPassword);
+        var northwind = await OrganizationIdAsync("Northwind MSP");
+        var contoso = await AddOrganizationAsync("Contoso IT");
+        var audit = _factory.Services.GetRequiredService<AuditLog>();
+        var directory = _factory.Services.GetRequiredService<UserDirectory>();
+        var owner = new Actor("owner-id", AdminEmail);
+        await directory.AddAsync(northwind, owner, "sales@msp.example", PortalRoles.Sales);
+        await audit.RecordAsync(contoso, Actor.Portal, "Something at Contoso");
+
+        var page = await audit.QueryAsync(northwind, skip: 0, take: 10);
+        var searched = await audit.QueryAsync(northwind, skip: 0, take: 10, search: "sales@");
+
+        Assert.Equal(["User added", "Organization set up"], page.Items.Select(e => e.Action));
+        Assert.Equal(2, page.TotalCount);
+        Assert.Equal(AdminEmail, page.Items[0].ActorName);
+        Assert.Equal("sales@msp.example", page.Items[0].Subject);
+        Assert.True(page.Items[0].At >= page.Items[1].At);
+        Assert.Equal(["User added"], searched.Items.Select(e => e.Action));
+        Assert.DoesNotContain(page.Items, e => e.OrganizationId != northwind);
     }
 
     private PortalBrowser NewBrowser() =>
@@ -251,7 +276,7 @@ public abstract class PortalScenarios : IAsyncLifetime
 
     private async Task<string> AddUserAsync(string email, string role)
     {
-        var added = await _factory.Services.GetRequiredService<UserDirectory>().AddAsync(await OrganizationIdAsync("Northwind MSP"), email, role);
+        var added = await _factory.Services.GetRequiredService<UserDirectory>().AddAsync(await OrganizationIdAsync("Northwind MSP"), Actor.Portal, email, role);
         Assert.True(added.Succeeded, added.Message);
         return added.Password!;
     }

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 
 namespace PsaPortal.Web.Data;
@@ -12,6 +14,18 @@ namespace PsaPortal.Web.Data;
 public abstract class PortalDbContext(DbContextOptions options) : IdentityDbContext<PortalUser>(options)
 {
     public DbSet<Organization> Organizations => Set<Organization>();
+
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot order or compare DateTimeOffset; the portal stores only UTC, so ticks keep the order.
+        if (Database.IsSqlite())
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+            configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        }
+    }
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Audit;
 
 namespace PsaPortal.Web.Features.Identity;
 
@@ -60,6 +61,8 @@ public sealed class SetupService(IServiceScopeFactory scopeFactory, TimeProvider
 
             await transaction.CommitAsync();
             _isSetUp = true;
+            await scope.ServiceProvider.GetRequiredService<AuditLog>()
+                .RecordAsync(organization.Id, new Actor(null, email.Trim()), "Organization set up", organization.Name, "First Admin created");
             return new SetupResult(true, []);
         }
         finally

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 
 namespace PsaPortal.Web.Features.Users;
@@ -16,7 +17,7 @@ public sealed record UserChangeResult(bool Succeeded, string Message, string? Pa
 /// The Users page's service. Every call names the organization and touches only its users, so an id from another
 /// organization behaves exactly like an id that does not exist. A scope per call keeps no DbContext alive in a circuit.
 /// </summary>
-public sealed class UserDirectory(IServiceScopeFactory scopeFactory, TimeProvider time)
+public sealed class UserDirectory(IServiceScopeFactory scopeFactory, AuditLog audit, TimeProvider time)
 {
     public async Task<IReadOnlyList<UserRow>> ListAsync(Guid organizationId, CancellationToken cancellationToken = default)
     {
@@ -38,17 +39,22 @@ public sealed class UserDirectory(IServiceScopeFactory scopeFactory, TimeProvide
             .ToList();
     }
 
-    public async Task<UserChangeResult> AddAsync(Guid organizationId, string email, string role)
+    public async Task<UserChangeResult> AddAsync(Guid organizationId, Actor actor, string email, string role)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var password = UserAccounts.GeneratePassword();
-        var result = await scope.ServiceProvider.GetRequiredService<UserAccounts>().CreateAsync(organizationId, email.Trim(), role, password);
-        return result.Succeeded
-            ? new UserChangeResult(true, $"{email.Trim()} was added as {role}.", password)
-            : UserChangeResult.Failed(string.Join(" ", result.Errors.Select(e => e.Description)));
+        email = email.Trim();
+        var result = await scope.ServiceProvider.GetRequiredService<UserAccounts>().CreateAsync(organizationId, email, role, password);
+        if (!result.Succeeded)
+        {
+            return UserChangeResult.Failed(string.Join(" ", result.Errors.Select(e => e.Description)));
+        }
+
+        await audit.RecordAsync(organizationId, actor, "User added", email, $"Role: {role}");
+        return new UserChangeResult(true, $"{email} was added as {role}.", password);
     }
 
-    public async Task<UserChangeResult> UnlockAsync(Guid organizationId, string userId)
+    public async Task<UserChangeResult> UnlockAsync(Guid organizationId, Actor actor, string userId)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
@@ -60,12 +66,13 @@ public sealed class UserDirectory(IServiceScopeFactory scopeFactory, TimeProvide
 
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
+        await audit.RecordAsync(organizationId, actor, "User unlocked", user.Email);
         return new UserChangeResult(true, $"{user.Email} can sign in again.");
     }
 
-    public async Task<UserChangeResult> RemoveAsync(Guid organizationId, string userId, string currentUserId)
+    public async Task<UserChangeResult> RemoveAsync(Guid organizationId, Actor actor, string userId)
     {
-        if (userId == currentUserId)
+        if (userId == actor.Id)
         {
             return UserChangeResult.Failed("You cannot remove yourself. Ask another Admin.");
         }
@@ -79,9 +86,13 @@ public sealed class UserDirectory(IServiceScopeFactory scopeFactory, TimeProvide
         }
 
         var result = await users.DeleteAsync(user);
-        return result.Succeeded
-            ? new UserChangeResult(true, $"{user.Email} was removed.")
-            : UserChangeResult.Failed(string.Join(" ", result.Errors.Select(e => e.Description)));
+        if (!result.Succeeded)
+        {
+            return UserChangeResult.Failed(string.Join(" ", result.Errors.Select(e => e.Description)));
+        }
+
+        await audit.RecordAsync(organizationId, actor, "User removed", user.Email);
+        return new UserChangeResult(true, $"{user.Email} was removed.");
     }
 
     private static async Task<PortalUser?> FindInOrganizationAsync(UserManager<PortalUser> users, Guid organizationId, string userId)

@@ -1,0 +1,67 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using PsaPortal.Web.Data;
+
+namespace PsaPortal.Web.Features.Audit;
+
+/// <summary>The person (or the portal) doing something worth auditing.</summary>
+public sealed record Actor(string? Id, string Name)
+{
+    public static readonly Actor Portal = new(null, "PsaPortal");
+
+    public static Actor From(ClaimsPrincipal user) =>
+        new(user.FindFirstValue(ClaimTypes.NameIdentifier), user.Identity?.Name ?? "unknown user");
+}
+
+public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, int TotalCount);
+
+/// <summary>Writes and reads the audit trail; every read is confined to one organization.</summary>
+public sealed class AuditLog(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+{
+    public async Task RecordAsync(Guid organizationId, Actor actor, string action, string? subject = null, string? details = null,
+        CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        db.AuditEntries.Add(new AuditEntry
+        {
+            OrganizationId = organizationId,
+            At = time.GetUtcNow(),
+            ActorId = actor.Id,
+            ActorName = Truncate(actor.Name, 256)!,
+            Action = Truncate(action, AuditEntry.ActionMaxLength)!,
+            Subject = Truncate(subject, AuditEntry.TextMaxLength),
+            Details = Truncate(details, AuditEntry.TextMaxLength),
+        });
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Newest first; <paramref name="search"/> matches action, subject, details or actor.</summary>
+    public async Task<AuditPage> QueryAsync(Guid organizationId, int skip, int take, string? search = null,
+        CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var query = db.AuditEntries.AsNoTracking().Where(e => e.OrganizationId == organizationId);
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var term = search.Trim();
+            query = query.Where(e => e.Action.Contains(term) || e.ActorName.Contains(term)
+                || (e.Subject != null && e.Subject.Contains(term)) || (e.Details != null && e.Details.Contains(term)));
+        }
+
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(e => e.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 500)).ToListAsync(cancellationToken);
+        return new AuditPage(items, total);
+    }
+
+    private static string? Truncate(string? value, int maxLength) =>
+        value is null || value.Length <= maxLength ? value : value[..(maxLength - 1)] + "…";
+}
+
+public static class AuditFeature
+{
+    public static IHostApplicationBuilder AddAuditFeature(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<AuditLog>();
+        return builder;
+    }
+}
