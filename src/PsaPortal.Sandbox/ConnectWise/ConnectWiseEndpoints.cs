@@ -147,6 +147,30 @@ internal static class ConnectWiseEndpoints
             return JsonPayloadResult.Node(created, StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
         }).WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Add));
 
+        // For conditions too long for a URL: the filter values travel in the body, paging stays in the query string.
+        api.MapPost("service/tickets/search", async Task<IResult> (HttpContext http) =>
+        {
+            var (body, error) = await ConnectWiseWrites.ReadBodyAsync(http, "filterValues");
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var parameters = http.Request.Query.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.OrdinalIgnoreCase);
+            if (body is JsonObject filterValues)
+            {
+                foreach (var name in new[] { "conditions", "orderBy", "childConditions", "customFieldConditions" })
+                {
+                    if (JsonRecords.GetString(JsonRecords.Get(filterValues, name)) is { } value)
+                    {
+                        parameters[name] = value;
+                    }
+                }
+            }
+
+            return ConnectWiseQuery.List(http, data.Tickets.All(), "Ticket", parameters: new QueryCollection(parameters));
+        }).WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Inquire));
+
         api.MapPatch("service/tickets/{id:long}", async (HttpContext http, long id) =>
             await Update(http, data.Tickets, id, "ticket", "Ticket", time, patch: true, (record, _) => ConnectWiseWrites.CompleteTicket(data, record, isCreate: false)))
             .WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Edit));

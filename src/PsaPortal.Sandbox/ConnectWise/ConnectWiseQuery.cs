@@ -35,10 +35,11 @@ internal static class ConnectWiseQuery
     }
 
     /// <param name="stored">False when the rows are built per request (mySecurity) rather than held in a table.</param>
-    public static IResult List(HttpContext http, IReadOnlyList<JsonObject> source, string schema, bool stored = true)
+    /// <param name="parameters">The query parameters; <c>POST …/search</c> passes its body's filter values merged in.</param>
+    public static IResult List(HttpContext http, IReadOnlyList<JsonObject> source, string schema, bool stored = true, IQueryCollection? parameters = null)
     {
-        var query = http.Request.Query;
-        if (!TryFilter(http, source, schema, out var matched, out var error))
+        var query = parameters ?? http.Request.Query;
+        if (!TryFilter(query, source, schema, out var matched, out var error))
         {
             return error!;
         }
@@ -115,7 +116,7 @@ internal static class ConnectWiseQuery
     }
 
     public static IResult Count(HttpContext http, IReadOnlyList<JsonObject> source, string schema) =>
-        TryFilter(http, source, schema, out var matched, out var error)
+        TryFilter(http.Request.Query, source, schema, out var matched, out var error)
             ? JsonPayloadResult.Node(new JsonObject { ["count"] = matched.Count })
             : error!;
 
@@ -134,9 +135,8 @@ internal static class ConnectWiseQuery
         return JsonPayloadResult.Node(fields is null ? record : JsonRecords.Project(record, fields), hrefBase: ApiRoot(http));
     }
 
-    private static bool TryFilter(HttpContext http, IReadOnlyList<JsonObject> source, string schema, out IReadOnlyList<JsonObject> matched, out IResult? error)
+    private static bool TryFilter(IQueryCollection query, IReadOnlyList<JsonObject> source, string schema, out IReadOnlyList<JsonObject> matched, out IResult? error)
     {
-        var query = http.Request.Query;
         matched = source;
         error = null;
         try

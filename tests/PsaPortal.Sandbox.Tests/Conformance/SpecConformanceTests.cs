@@ -93,6 +93,7 @@ public sealed partial class SpecConformanceTests(SandboxHost host) : IClassFixtu
         await client.GetAsync("company/companies?conditions=name%20%3D");
         await client.GetAsync("company/companies/999999");
         await unrecorded.GetAsync("company/unknownresource");
+        await Ok(client.PostAsync("service/tickets/search?pageSize=2", Json("""{"conditions":"id < 10","orderBy":"id desc"}""")));
         await Ok(client.GetAsync("system/info"));
         await Ok(client.GetAsync("system/mySecurity"));
         await Ok(client.GetAsync("system/documents"));

@@ -199,4 +199,22 @@ public sealed class ConnectWiseWriteTests(SandboxHost host) : IClassFixture<Sand
         Assert.Equal(11, document["size"]!.GetValue<int>());
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
     }
+
+    [Fact]
+    public async Task PostTicketSearch_FilterValuesInBody_AppliesConditionsOrderAndQueryPaging()
+    {
+        // Arrange
+        using var client = host.ConnectWise();
+        var ids = string.Join(", ", Enumerable.Range(1, 40));
+
+        // Act
+        var tickets = await ArrayAsync(await client.PostAsync("service/tickets/search?pageSize=2",
+            Json($$"""{"conditions":"id in ({{ids}}) and closedFlag = false","orderBy":"id desc"}""")));
+
+        // Assert
+        var expected = host.Sandbox.ConnectWise.Data.Tickets.All()
+            .Where(t => t["id"]!.GetValue<long>() <= 40 && !t["closedFlag"]!.GetValue<bool>())
+            .Select(t => t["id"]!.GetValue<long>()).OrderDescending().Take(2);
+        Assert.Equal(expected, Ids(tickets));
+    }
 }
