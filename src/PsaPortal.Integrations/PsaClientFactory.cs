@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using PsaPortal.Integrations.Autotask;
+using PsaPortal.Integrations.ConnectWise;
+using PsaPortal.Integrations.Recording;
+using PsaPortal.Integrations.Resilience;
+
+namespace PsaPortal.Integrations;
+
+/// <summary>Creates the client of one linked integration from its credentials.</summary>
+public interface IPsaClientFactory
+{
+    /// <summary>The client for this connection; the same credentials give the same client, so its budget and breaker are shared.</summary>
+    IConnectWiseApi CreateConnectWise(ConnectWiseConnection connection);
+
+    /// <inheritdoc cref="CreateConnectWise"/>
+    IAutotaskApi CreateAutotask(AutotaskConnection connection);
+}
+
+public sealed record PsaClientFactoryOptions
+{
+    public ConnectWiseOptions ConnectWise { get; init; } = new();
+
+    public AutotaskOptions Autotask { get; init; } = new();
+
+    /// <summary>Drives retry delays, timeouts and the breaker; tests pass a faster clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The innermost handler that really sends; null for a pooled <see cref="SocketsHttpHandler"/>. Tests put a recorder or a stub here.</summary>
+    public HttpMessageHandler? PrimaryHandler { get; init; }
+}
+
+/// <summary>
+/// Builds, per connection, an <see cref="HttpClient"/> whose handlers are, from the outside in:
+/// resilience (timeouts, retries, breaker, the vendor's request budget), the vendor's authentication,
+/// and call recording (so records show every attempt with its redacted headers). Register it as a singleton.
+/// </summary>
+public sealed class PsaClientFactory : IPsaClientFactory, IDisposable
+{
+    private readonly IPsaCallRecorder _recorder;
+    private readonly PsaClientFactoryOptions _options;
+    private readonly HttpMessageHandler _primary;
+    private readonly bool _ownsPrimary;
+    private readonly ConcurrentDictionary<string, Lazy<object>> _clients = new(StringComparer.Ordinal);
+
+    public PsaClientFactory(IPsaCallRecorder recorder, PsaClientFactoryOptions? options = null)
+    {
+        _recorder = recorder;
+        _options = options ?? new PsaClientFactoryOptions();
+        _ownsPrimary = _options.PrimaryHandler is null;
+        _primary = _options.PrimaryHandler ?? new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AutomaticDecompression = System.Net.DecompressionMethods.All,
+        };
+    }
+
+    public IConnectWiseApi CreateConnectWise(ConnectWiseConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var key = Key("cw", connection.Name, connection.SiteUrl, connection.CompanyId, connection.PublicKey, connection.PrivateKey, connection.ClientId, connection.AllowInsecureHttp.ToString());
+        return (IConnectWiseApi)_clients.GetOrAdd(key, _ => new Lazy<object>(() =>
+        {
+            var options = _options.ConnectWise;
+            var resilience = new ResilienceHandler(PsaVendor.ConnectWise, options.Resilience, new ConnectWiseRequestBudget(options.RequestsPerMinute), ConnectWiseErrors.IsTransientAsync, _options.TimeProvider);
+            var http = Chain(resilience, new ConnectWiseAuthHandler(connection, options.ApiVersion), PsaVendor.ConnectWise, connection.Name);
+            return new ConnectWiseApi(http, connection, options, resilience.Health);
+        })).Value;
+    }
+
+    public IAutotaskApi CreateAutotask(AutotaskConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var key = Key("at", connection.Name, connection.UserName, connection.Secret, connection.IntegrationCode, connection.ZoneDiscoveryUrl.AbsoluteUri, connection.AllowInsecureHttp.ToString());
+        return (IAutotaskApi)_clients.GetOrAdd(key, _ => new Lazy<object>(() =>
+        {
+            var options = _options.Autotask;
+            var budget = new AutotaskRequestBudget(options.ConcurrentRequestsPerEndpoint, options.ThresholdReserve, _options.TimeProvider);
+            var resilience = new ResilienceHandler(PsaVendor.Autotask, options.Resilience, budget, AutotaskErrors.IsTransientAsync, _options.TimeProvider);
+            var http = Chain(resilience, new AutotaskAuthHandler(connection), PsaVendor.Autotask, connection.Name);
+            return new AutotaskApi(http, connection, options, budget, _options.TimeProvider, resilience.Health);
+        })).Value;
+    }
+
+    public void Dispose()
+    {
+        if (_ownsPrimary)
+        {
+            _primary.Dispose();
+        }
+    }
+
+    private HttpClient Chain(ResilienceHandler resilience, DelegatingHandler auth, PsaVendor vendor, string connectionName)
+    {
+        auth.InnerHandler = new CallRecordingHandler(vendor, connectionName, _recorder, _options.TimeProvider) { InnerHandler = _primary };
+        resilience.InnerHandler = auth;
+
+        // The pipeline owns timeouts; HttpClient's own 100 s limit would cut retries and budget waits short.
+        return new HttpClient(resilience, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>Identifies a connection by all of its settings without keeping them readable in the cache.</summary>
+    private static string Key(params string[] parts) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u001f', parts))));
+}

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Runtime.ExceptionServices;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+using PsaPortal.Integrations.Errors;
+
+namespace PsaPortal.Integrations.Resilience;
+
+/// <summary>
+/// Runs every request of one connection through one Polly pipeline: an overall timeout, retries with
+/// exponential backoff and jitter (honouring Retry-After) on transient failures only, a circuit
+/// breaker, and per attempt the vendor's request budget and an attempt timeout. Failures that no
+/// retry fixes leave as <see cref="PsaException"/>.
+/// </summary>
+internal sealed class ResilienceHandler : DelegatingHandler
+{
+    private static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("PsaPortal.Request");
+
+    private readonly PsaVendor _vendor;
+    private readonly PsaResilienceOptions _options;
+    private readonly RequestBudget _budget;
+    private readonly Func<HttpResponseMessage, ValueTask<bool>> _isTransient;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+
+    /// <param name="isTransient">The vendor's reading of a response: may the same request succeed if sent again later?</param>
+    public ResilienceHandler(PsaVendor vendor, PsaResilienceOptions options, RequestBudget budget, Func<HttpResponseMessage, ValueTask<bool>> isTransient, TimeProvider time)
+    {
+        _vendor = vendor;
+        _options = options;
+        _budget = budget;
+        _isTransient = isTransient;
+        _time = time;
+        var breakerState = new CircuitBreakerStateProvider();
+        Health = new ConnectionHealth(breakerState);
+        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
+            .AddTimeout(options.OverallTimeout)
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryBaseDelay,
+                MaxDelay = options.MaxRetryDelay,
+                ShouldHandle = async args =>
+                    args.Context.Properties.TryGetValue(RequestKey, out var request)
+                    && PsaRequestOptions.MayReplay(request)
+                    && await IsTransientAsync(args.Outcome).ConfigureAwait(false),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+                OnRetry = args =>
+                {
+                    args.Outcome.Result?.Dispose();
+                    return default;
+                },
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                FailureRatio = options.BreakerFailureRatio,
+                MinimumThroughput = options.BreakerMinimumThroughput,
+                SamplingDuration = options.BreakerSamplingDuration,
+                BreakDuration = options.BreakerBreakDuration,
+                StateProvider = breakerState,
+                // Throttling says nothing about the PSA's health, so 429 does not count towards opening.
+                ShouldHandle = async args => args.Outcome.Result?.StatusCode != HttpStatusCode.TooManyRequests
+                    && await IsTransientAsync(args.Outcome).ConfigureAwait(false),
+            })
+            .Build();
+    }
+
+    public IPsaConnectionHealth Health { get; }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(RequestKey, request);
+        try
+        {
+            var outcome = await _pipeline.ExecuteOutcomeAsync(
+                static async (context, state) => await state.Handler.AttemptAsync(state.Request, context.CancellationToken).ConfigureAwait(false),
+                context,
+                (Handler: this, Request: request)).ConfigureAwait(false);
+            if (outcome.Exception is { } exception)
+            {
+                throw Translate(exception, request);
+            }
+
+            return outcome.Result!;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async ValueTask<Outcome<HttpResponseMessage>> AttemptAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        request.Options.Set(PsaRequestOptions.Attempt, request.Options.TryGetValue(PsaRequestOptions.Attempt, out var previous) ? previous + 1 : 1);
+        try
+        {
+            using var lease = await _budget.AcquireAsync(request, cancellationToken).ConfigureAwait(false);
+            using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
+            try
+            {
+                var response = await base.SendAsync(request, linked.Token).ConfigureAwait(false);
+
+                // Read the body while the budget slot is held: the vendor counts the request until it has answered.
+                await response.Content.LoadIntoBufferAsync(linked.Token).ConfigureAwait(false);
+                return Outcome.FromResult(response);
+            }
+            catch (OperationCanceledException) when (attemptTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return Outcome.FromException<HttpResponseMessage>(new TimeoutRejectedException($"The attempt took longer than {_options.AttemptTimeout.TotalSeconds:0.#} s.", _options.AttemptTimeout));
+            }
+        }
+        catch (Exception exception) when (exception is HttpRequestException or PsaException or IOException)
+        {
+            return Outcome.FromException<HttpResponseMessage>(exception);
+        }
+    }
+
+    private async ValueTask<bool> IsTransientAsync(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: HttpRequestException or IOException or TimeoutRejectedException } => true,
+        { Result: { } response } => await _isTransient(response).ConfigureAwait(false),
+        _ => false,
+    };
+
+    private TimeSpan? RetryAfter(HttpResponseMessage? response)
+    {
+        var header = response?.Headers.RetryAfter;
+        var wait = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        if (wait is not { } delay)
+        {
+            return null;
+        }
+
+        return delay <= TimeSpan.Zero ? TimeSpan.Zero : delay > _options.MaxRetryDelay ? _options.MaxRetryDelay : delay;
+    }
+
+    private Exception Translate(Exception exception, HttpRequestMessage request)
+    {
+        var vendor = _vendor.DisplayName();
+        return exception switch
+        {
+            PsaException psa => psa,
+            BrokenCircuitException broken => new PsaException(_vendor, PsaErrorKind.Unavailable,
+                $"PsaPortal has paused calls to {vendor} for a short while because its recent calls kept failing. It will try again by itself; if this persists, check {vendor}'s status.",
+                innerException: broken) { RetryAfter = broken.RetryAfter },
+            TimeoutRejectedException timeout => new PsaException(_vendor, PsaErrorKind.Unavailable,
+                $"{vendor} did not answer in time ({request.Method} {request.RequestUri?.AbsolutePath}). Try again later; if this persists, check {vendor}'s status.",
+                innerException: timeout),
+            HttpRequestException or IOException => new PsaException(_vendor, PsaErrorKind.Unavailable,
+                $"PsaPortal could not reach {vendor} at {request.RequestUri?.Host}: {exception.Message}",
+                innerException: exception),
+            _ => Rethrow(exception),
+        };
+    }
+
+    private static Exception Rethrow(Exception exception)
+    {
+        ExceptionDispatchInfo.Capture(exception).Throw();
+        return exception;
+    }
+}
