@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace PsaPortal.Sandbox.Core;
 
@@ -94,9 +96,12 @@ internal abstract class SandboxGate : IEndpointFilter
         {
             status = 0;
         }
-        catch (Exception) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
         {
-            // An unexpected failure inside a handler still answers in the vendor's shape, as the real server would.
+            // An unexpected failure inside a handler still answers in the vendor's shape, as the real
+            // server would, but it is a sandbox bug, so it is logged loudly.
+            http.RequestServices.GetService<ILoggerFactory>()?.CreateLogger<SandboxGate>()
+                .LogError(exception, "Sandbox handler for {Method} {Path} failed", http.Request.Method, http.Request.Path);
             http.Response.Clear();
             await ServerError().ExecuteAsync(http);
             status = http.Response.StatusCode;
