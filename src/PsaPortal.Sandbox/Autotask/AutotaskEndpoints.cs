@@ -306,18 +306,17 @@ internal static class AutotaskEndpoints
         return QueryResult(cursor.PageSize, items, null, next, stored: cursor.IncludeFields is null);
     }
 
+    /// <summary><c>{"items":[…],"pageDetails":{…}}</c>; <paramref name="stored"/> rows are the table's own and their JSON may be cached.</summary>
     private static IResult QueryResult(int requestCount, IReadOnlyList<JsonObject> items, string? previous, string? next, bool stored)
     {
-        return JsonPayloadResult.Envelope("items", items, recordsAreStored: stored, envelope: new JsonObject
+        var pageDetails = new JsonObject
         {
-            ["pageDetails"] = new JsonObject
-            {
-                ["count"] = items.Count,
-                ["requestCount"] = requestCount,
-                ["prevPageUrl"] = previous,
-                ["nextPageUrl"] = next,
-            },
-        });
+            ["count"] = items.Count,
+            ["requestCount"] = requestCount,
+            ["prevPageUrl"] = previous,
+            ["nextPageUrl"] = next,
+        };
+        return JsonPayloadResult.Envelope("items", items, new JsonObject { ["pageDetails"] = pageDetails }, stored);
     }
 
     private static JsonObject FieldInformation(AutotaskEntity entity)
