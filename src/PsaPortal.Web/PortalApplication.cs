@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using PsaPortal.Web.Components;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Users;
 using PsaPortal.Web.Infrastructure;
 using Radzen;
@@ -42,6 +44,7 @@ public static class PortalApplication
         builder.AddIdentityFeature();
         builder.AddUsersFeature();
         builder.AddAuditFeature();
+        builder.AddLiveFeature();
         return builder;
     }
 
@@ -54,6 +57,16 @@ public static class PortalApplication
         }
 
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // A person's browser gets the not-found page; hubs, health probes and API clients get the bare status code.
+        app.Use((context, next) =>
+        {
+            if (!HttpMethods.IsGet(context.Request.Method) || !context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal))
+            {
+                context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
+            }
+
+            return next(context);
+        });
         app.UseMiddleware<SetupRedirectMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -63,6 +76,7 @@ public static class PortalApplication
         app.MapBlazorWebScript();
         app.MapPortalHealthChecks();
         app.MapIdentityFeature();
+        app.MapLiveFeature();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -9,11 +9,17 @@ namespace PsaPortal.Testing;
 /// Drives the portal's server-rendered pages the way a browser without JavaScript would: cookies kept, redirects
 /// visible, forms found by their Blazor form name and posted with their antiforgery token.
 /// </summary>
-public sealed class PortalBrowser(HttpClient client)
+public sealed class PortalBrowser
 {
     private static readonly IBrowsingContext Parser = BrowsingContext.New(Configuration.Default);
 
-    public HttpClient Client { get; } = client;
+    public PortalBrowser(HttpClient client)
+    {
+        client.DefaultRequestHeaders.Accept.ParseAdd("text/html,application/xhtml+xml");
+        Client = client;
+    }
+
+    public HttpClient Client { get; }
 
     public async Task<(HttpResponseMessage Response, IDocument Document)> GetAsync(string url)
     {

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Live;
 
 namespace PsaPortal.Web.Features.Audit;
 
@@ -13,16 +14,23 @@ public sealed record Actor(string? Id, string Name)
         new(user.FindFirstValue(ClaimTypes.NameIdentifier), user.Identity?.Name ?? "unknown user");
 }
 
+/// <summary>Published after an entry is stored, so open audit views refresh themselves.</summary>
+public sealed record AuditRecorded(Guid OrganizationId, DateTimeOffset OccurredAt, string Action, string ActorName, string? Subject)
+    : PortalEvent(OrganizationId, OccurredAt)
+{
+    public override string Kind => "audit.recorded";
+}
+
 public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, int TotalCount);
 
 /// <summary>Writes and reads the audit trail; every read is confined to one organization.</summary>
-public sealed class AuditLog(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+public sealed class AuditLog(IDbContextFactory<PortalDbContext> dbFactory, IPortalEventStream events, TimeProvider time)
 {
     public async Task RecordAsync(Guid organizationId, Actor actor, string action, string? subject = null, string? details = null,
         CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        db.AuditEntries.Add(new AuditEntry
+        var entry = new AuditEntry
         {
             OrganizationId = organizationId,
             At = time.GetUtcNow(),
@@ -31,8 +39,10 @@ public sealed class AuditLog(IDbContextFactory<PortalDbContext> dbFactory, TimeP
             Action = Truncate(action, AuditEntry.ActionMaxLength)!,
             Subject = Truncate(subject, AuditEntry.TextMaxLength),
             Details = Truncate(details, AuditEntry.TextMaxLength),
-        });
+        };
+        db.AuditEntries.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
+        events.Publish(new AuditRecorded(organizationId, entry.At, entry.Action, entry.ActorName, entry.Subject));
     }
 
     /// <summary>Newest first; <paramref name="search"/> matches action, subject, details or actor.</summary>

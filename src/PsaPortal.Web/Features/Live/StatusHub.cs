@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using PsaPortal.Web.Features.Identity;
+
+namespace PsaPortal.Web.Features.Live;
+
+/// <summary>
+/// <c>/hubs/status</c>: the live event stream for tests and external watchers. Signed-in users only; each
+/// connection joins its own organization's group and receives <c>event</c> messages (a <see cref="PortalEventEnvelope"/>).
+/// </summary>
+[Authorize]
+public sealed class StatusHub : Hub
+{
+    public const string Path = "/hubs/status";
+    public const string EventMethod = "event";
+
+    public static string GroupOf(Guid organizationId) => $"organization:{organizationId}";
+
+    public override async Task OnConnectedAsync()
+    {
+        if (Context.User?.GetOrganizationId() is not { } organizationId)
+        {
+            Context.Abort();
+            return;
+        }
+
+        await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(organizationId));
+        await base.OnConnectedAsync();
+    }
+}
+
+/// <summary>Relays every published event to its organization's group on the status hub.</summary>
+internal sealed class StatusHubRelay(IPortalEventStream events, IHubContext<StatusHub> hub) : IHostedService
+{
+    private IDisposable? _subscription;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _subscription = events.SubscribeAll(e =>
+            hub.Clients.Group(StatusHub.GroupOf(e.OrganizationId)).SendAsync(StatusHub.EventMethod, e.ToEnvelope(), CancellationToken.None));
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _subscription?.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public static class LiveFeature
+{
+    public static IHostApplicationBuilder AddLiveFeature(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSignalR();
+        builder.Services.AddSingleton<IPortalEventStream, InProcessPortalEventStream>();
+        builder.Services.AddHostedService<StatusHubRelay>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapLiveFeature(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapHub<StatusHub>(StatusHub.Path);
+        return endpoints;
+    }
+}
