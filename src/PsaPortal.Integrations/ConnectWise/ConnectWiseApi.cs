@@ -549,5 +549,5 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi
 
     private static DateTimeOffset ToDateTime(DateOnly date) => new(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
-    private static string FormatDate(DateOnly date) => date.ToString("yyyy-MM-dd'T'00:00:00'Z'", CultureInfo.InvariantCulture);
+    private static string FormatDate(DateOnly date) => date.ToString("yyyy-MM-dd'T00:00:00Z'", CultureInfo.InvariantCulture);
 }
