@@ -15,8 +15,11 @@ public sealed class TestClients : IDisposable
 {
     public const double Speed = 50;
 
+    /// <summary>Timeouts are long in test time: on the accelerated clock 5 minutes are 6 real seconds, enough for a cold first request.</summary>
     public static readonly PsaResilienceOptions FastResilience = new()
     {
+        AttemptTimeout = TimeSpan.FromMinutes(5),
+        OverallTimeout = TimeSpan.FromMinutes(30),
         MaxRetryAttempts = 3,
         BreakerMinimumThroughput = 50,
     };
