@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
+using PsaPortal.Sandbox;
 using PsaPortal.Web.Components;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Audit;
@@ -16,11 +17,18 @@ namespace PsaPortal.Web;
 /// <summary>Composition of the portal: what Program.cs adds and maps, in one readable place.</summary>
 public static class PortalApplication
 {
-    /// <summary><c>--demo</c> turns demo mode on; it is taken out of the arguments before configuration reads them.</summary>
+    public const string SandboxPathPrefix = "/sandbox";
+
+    /// <summary>
+    /// <c>--demo</c> turns on demo data and the built-in PSA sandbox; it is taken out of the arguments before
+    /// configuration reads them.
+    /// </summary>
     public static string[] ApplyCommandLineSwitches(string[] args, out IReadOnlyDictionary<string, string?> switches)
     {
         var demo = args.Contains("--demo", StringComparer.OrdinalIgnoreCase);
-        switches = demo ? new Dictionary<string, string?> { ["Demo:Enabled"] = "true" } : new Dictionary<string, string?>();
+        switches = demo
+            ? new Dictionary<string, string?> { ["Demo:Enabled"] = "true", ["Sandbox:Enabled"] = "true" }
+            : new Dictionary<string, string?>();
         return args.Where(a => !a.Equals("--demo", StringComparison.OrdinalIgnoreCase)).ToArray();
     }
 
@@ -45,7 +53,25 @@ public static class PortalApplication
         builder.AddUsersFeature();
         builder.AddAuditFeature();
         builder.AddLiveFeature();
+        builder.AddBuiltInSandbox();
         return builder;
+    }
+
+    /// <summary>
+    /// With <c>Sandbox:Enabled</c>, the ConnectWise and Autotask simulators answer under <c>/sandbox</c> in this same
+    /// process, so a newcomer can link a PSA with no PSA at hand. Its state is kept beside the database. Off by default.
+    /// </summary>
+    private static void AddBuiltInSandbox(this IHostApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection("Sandbox");
+        if (!section.GetValue<bool>("Enabled"))
+        {
+            return;
+        }
+
+        builder.Services.AddPsaSandbox(options => section.Bind(options));
+        builder.Services.AddOptions<SandboxOptions>().Configure<IServiceProvider>((options, services) =>
+            options.SnapshotPath ??= Path.Combine(services.GetDataDirectory(), "sandbox.json"));
     }
 
     public static WebApplication UsePortal(this WebApplication app)
@@ -77,6 +103,11 @@ public static class PortalApplication
         app.MapPortalHealthChecks();
         app.MapIdentityFeature();
         app.MapLiveFeature();
+        if (app.Services.GetService<PsaSandbox>() is not null)
+        {
+            app.MapPsaSandbox(SandboxPathPrefix);
+        }
+
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

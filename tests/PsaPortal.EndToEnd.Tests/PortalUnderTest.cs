@@ -32,6 +32,7 @@ public sealed class PortalUnderTest : IAsyncLifetime
         {
             ["Demo:Enabled"] = "true",
             ["Demo:Password"] = DemoPassword,
+            ["Sandbox:Enabled"] = "true",
         });
         _factory.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
         _factory.StartServer();

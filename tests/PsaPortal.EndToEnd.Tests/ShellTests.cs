@@ -100,6 +100,18 @@ public sealed class ShellTests(PortalUnderTest portal)
     }
 
     [Fact]
+    public async Task BuiltInSandbox_DemoMode_AnswersAsConnectWiseAndAutotask()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
+
+        var companyInfo = await http.GetStringAsync("/sandbox/connectwise/login/companyinfo/sandbox");
+        var zone = await http.GetStringAsync("/sandbox/autotask/atservicesrest/v1.0/zoneInformation?user=full@psaportal-sandbox.example");
+
+        Assert.Contains("\"Codebase\"", companyInfo, StringComparison.Ordinal);
+        Assert.Contains($"{portal.BaseUrl}/sandbox/autotask/", zone, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WrongPassword_InBrowser_ShowsMessage()
     {
         var (page, errors) = await portal.NewPageAsync();

@@ -198,6 +198,14 @@ public abstract class PortalScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BuiltInSandbox_NotEnabled_IsNotThere()
+    {
+        var response = await Browser.Client.GetAsync("/sandbox/connectwise/login/companyinfo/sandbox");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task HealthEndpoints_Anonymous_ReportLiveAndReady()
     {
         var live = await Browser.Client.GetAsync("/health/live");
