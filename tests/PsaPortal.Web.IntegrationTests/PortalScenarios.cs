@@ -200,6 +200,8 @@ public abstract class PortalScenarios : IAsyncLifetime
     [Fact]
     public async Task BuiltInSandbox_NotEnabled_IsNotThere()
     {
+        await Browser.SetUpAsync("Northwind MSP", AdminEmail, AdminPassword);
+
         var response = await Browser.Client.GetAsync("/sandbox/connectwise/login/companyinfo/sandbox");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
