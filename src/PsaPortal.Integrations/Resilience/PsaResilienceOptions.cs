@@ -12,6 +12,7 @@ public sealed record PsaResilienceOptions
     /// <summary>How long a call may take with all its retries and waits for the request budget.</summary>
     public TimeSpan OverallTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
+    /// <summary>Retries after the first attempt; 0 turns retrying off.</summary>
     public int MaxRetryAttempts { get; init; } = 4;
 
     /// <summary>Median delay before the first retry; later retries grow exponentially, with jitter.</summary>

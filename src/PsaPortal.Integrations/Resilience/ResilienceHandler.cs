@@ -35,9 +35,10 @@ internal sealed class ResilienceHandler : DelegatingHandler
         _time = time;
         var breakerState = new CircuitBreakerStateProvider();
         Health = new ConnectionHealth(breakerState);
-        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddTimeout(options.OverallTimeout)
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }.AddTimeout(options.OverallTimeout);
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
@@ -54,7 +55,10 @@ internal sealed class ResilienceHandler : DelegatingHandler
                     args.Outcome.Result?.Dispose();
                     return default;
                 },
-            })
+            });
+        }
+
+        _pipeline = builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
                 FailureRatio = options.BreakerFailureRatio,
