@@ -20,7 +20,7 @@ namespace PsaPortal.Integrations.ConnectWise;
 /// discovered through <c>login/companyinfo</c> on first use and rediscovered once when ConnectWise
 /// says a call could not be routed (cloud upgrades move tenants to a new codebase).
 /// </summary>
-internal sealed partial class ConnectWiseApi : IConnectWiseApi
+internal sealed partial class ConnectWiseApi : IConnectWiseApi, IConnectWiseProbe
 {
     private const string ServiceTickets = "Service > Service Tickets";
     private const string ServiceBoards = "Service > Service Boards";
@@ -325,6 +325,13 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi
         var call = new ConnectWiseCall("UploadAgreementDocument", "System > Documents", $"document {fileName} for agreement {agreementId}");
         var document = await SendJsonAsync(call, HttpMethod.Post, "system/documents", Form, Json.CwDocumentInfo, cancellationToken).ConfigureAwait(false);
         return new PsaDocument(document.Id, document.Title ?? title ?? fileName, document.FileName ?? fileName);
+    }
+
+    public async Task ProbeAsync(string collectionPath, string area, CancellationToken cancellationToken)
+    {
+        var call = new ConnectWiseCall("ProbePermission", area, collectionPath);
+        var (response, _) = await SendAsync(call, root => Request(HttpMethod.Get, root, collectionPath + "?pageSize=1&fields=id", forwardOnly: false), cancellationToken).ConfigureAwait(false);
+        response.Dispose();
     }
 
     private async Task<PsaTicket> PatchTicketAsync(long ticketId, List<CwPatchOperation> operations, CancellationToken cancellationToken)
