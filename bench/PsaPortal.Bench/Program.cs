@@ -4,6 +4,7 @@ using PsaPortal.Bench.Benchmarks;
 IBenchmark[] benchmarks =
 [
     new ConnectWiseCompaniesBenchmark(),
+    new PsaClientReadsBenchmark(),
 ];
 
 var selected = args.Length > 0 ? benchmarks.FirstOrDefault(b => string.Equals(b.Name, args[0], StringComparison.OrdinalIgnoreCase)) : null;
