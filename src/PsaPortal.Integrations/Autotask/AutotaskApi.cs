@@ -400,7 +400,7 @@ internal sealed class AutotaskApi : IAutotaskApi
         entity.Length > 0 && entity.All(char.IsAsciiLetter) ? entity : throw new ArgumentException($"'{entity}' is not an Autotask entity name.", nameof(entity));
 
     private static PsaTicket ToTicket(AtTicket ticket) => new(
-        ticket.Id ?? 0, ticket.Title ?? string.Empty, ticket.CompanyID ?? 0, ticket.QueueID, ticket.Status, null, ticket.Priority, IsClosed: false);
+        ticket.Id ?? 0, ticket.Title ?? string.Empty, ticket.CompanyID ?? 0, ticket.QueueID, ticket.Status, null, ticket.Priority, IsClosed: ticket.CompletedDate is not null);
 
     private static string? ContractTypeName(int? type) => type switch
     {

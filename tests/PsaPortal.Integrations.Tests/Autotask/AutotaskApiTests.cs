@@ -223,6 +223,19 @@ public sealed class AutotaskApiTests(SandboxFixture host) : IClassFixture<Sandbo
     }
 
     [Fact]
+    public async Task QueryTickets_CompleteStatus_AreReportedClosed()
+    {
+        // Act
+        var complete = await _clients.Autotask().QueryTicketsAsync(AutotaskFilter.Where("status").Equal(AutotaskPicklists.CompleteStatus)).ToListAsync();
+        var open = await _clients.Autotask().QueryTicketsAsync(AutotaskFilter.Where("status").NotEqual(AutotaskPicklists.CompleteStatus)).ToListAsync();
+
+        // Assert
+        Assert.NotEmpty(complete);
+        Assert.All(complete, t => Assert.True(t.IsClosed));
+        Assert.All(open, t => Assert.False(t.IsClosed));
+    }
+
+    [Fact]
     public async Task GetTicket_MissingId_ThrowsNotFound()
     {
         var failure = await Assert.ThrowsAsync<PsaException>(() => _clients.Autotask().GetTicketAsync(987654321));

@@ -86,6 +86,9 @@ internal sealed record AtTicket
     public int? Source { get; init; }
 
     public string? TicketNumber { get; init; }
+
+    /// <summary>Set by Autotask when the ticket reaches a complete status; status ids themselves differ per instance.</summary>
+    public DateTime? CompletedDate { get; init; }
 }
 
 internal sealed record AtContract(long Id, long? CompanyID, string? ContractName, int? ContractType, DateTime? StartDate, DateTime? EndDate, int? Status);
