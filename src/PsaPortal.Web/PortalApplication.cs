@@ -7,6 +7,7 @@ using PsaPortal.Web.Components;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Users;
 using PsaPortal.Web.Infrastructure;
@@ -53,6 +54,7 @@ public static class PortalApplication
         builder.AddUsersFeature();
         builder.AddAuditFeature();
         builder.AddLiveFeature();
+        builder.AddIntegrationsFeature();
         builder.AddBuiltInSandbox();
         return builder;
     }

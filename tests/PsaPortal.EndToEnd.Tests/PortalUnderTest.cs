@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Playwright;
+using Microsoft.Extensions.DependencyInjection;
 using PsaPortal.Testing;
+using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Identity;
 
 namespace PsaPortal.EndToEnd.Tests;
 
@@ -77,6 +80,32 @@ public sealed class PortalUnderTest : IAsyncLifetime
         return (page, errors);
     }
 
+    /// <summary>A fresh organization with one user per role (password <see cref="DemoPassword"/>), so tests do not share state.</summary>
+    public async Task<TestOrganization> CreateOrganizationAsync()
+    {
+        var name = $"Org {Guid.NewGuid():N}"[..12];
+        var domain = $"{Guid.NewGuid():N}.example"[..20];
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        var organization = new Organization { Name = name, CreatedAt = DateTimeOffset.UtcNow };
+        db.Organizations.Add(organization);
+        await db.SaveChangesAsync();
+        var accounts = scope.ServiceProvider.GetRequiredService<UserAccounts>();
+        var result = new TestOrganization(organization.Id, name, $"admin@{domain}", $"operator@{domain}", $"sales@{domain}");
+        foreach (var (email, role) in new[] { (result.Admin, PortalRoles.Admin), (result.Operator, PortalRoles.FullMember), (result.Sales, PortalRoles.Sales) })
+        {
+            var created = await accounts.CreateAsync(organization.Id, email, role, DemoPassword);
+            if (!created.Succeeded)
+            {
+                throw new InvalidOperationException(string.Join(" ", created.Errors.Select(e => e.Description)));
+            }
+        }
+
+        return result;
+    }
+
+    public T GetService<T>() where T : notnull => _factory.Services.GetRequiredService<T>();
+
     public static async Task SignInAsync(IPage page, string email, string password = DemoPassword)
     {
         await page.GotoAsync("/account/login");
@@ -112,6 +141,8 @@ public sealed class PortalUnderTest : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+public sealed record TestOrganization(Guid Id, string Name, string Admin, string Operator, string Sales);
 
 [CollectionDefinition(Name)]
 public sealed class PortalCollection : ICollectionFixture<PortalUnderTest>

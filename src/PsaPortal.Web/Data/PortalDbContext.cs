@@ -3,6 +3,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Features.Integrations;
+using PsaPortal.Web.Features.SystemLogs;
 
 namespace PsaPortal.Web.Data;
 
@@ -16,6 +18,10 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<Organization> Organizations => Set<Organization>();
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<Integration> Integrations => Set<Integration>();
+
+    public DbSet<PsaCallLogEntry> PsaCallLog => Set<PsaCallLogEntry>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

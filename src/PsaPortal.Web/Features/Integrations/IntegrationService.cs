@@ -1,0 +1,333 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PsaPortal.Integrations;
+using PsaPortal.Integrations.Autotask;
+using PsaPortal.Integrations.ConnectWise;
+using PsaPortal.Integrations.Errors;
+using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Audit;
+using PsaPortal.Web.Features.Identity;
+
+namespace PsaPortal.Web.Features.Integrations;
+
+/// <summary>The <c>Psa</c> configuration section.</summary>
+public sealed class PsaOptions
+{
+    public const string SectionName = "Psa";
+
+    /// <summary>PsaPortal's ConnectWise integrator clientId (developer.connectwise.com).</summary>
+    public string ConnectWiseClientId { get; set; } = "6f2d0c55-8b4e-4f49-9a77-2f3c1e0d9b61";
+
+    /// <summary>Where Autotask zone discovery is asked for real Autotask users.</summary>
+    public string AutotaskZoneDiscoveryUrl { get; set; } = "https://webservices2.autotask.net/atservicesrest/";
+}
+
+/// <summary>
+/// Links, tests, disconnects and deletes an organization's PSA integrations. Every method names the organization; an
+/// integration of another organization is never found.
+/// </summary>
+public sealed class IntegrationService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IPsaClientFactory clients,
+    IntegrationSecrets secrets,
+    SiteAddressPolicy sitePolicy,
+    AuditLog audit,
+    IOptions<PsaOptions> psaOptions,
+    TimeProvider time,
+    ILogger<IntegrationService> logger)
+{
+    public const string TestSucceeded = "Test is successful.";
+    public const string TestFailed = "Test is not successful.";
+    public const string NotEstablished = "Connection was not established. Please validate settings information.";
+
+    public async Task<Integration?> FindAsync(Guid organizationId, PsaVendor vendor, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Integrations.AsNoTracking().SingleOrDefaultAsync(i => i.OrganizationId == organizationId && i.Vendor == vendor, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Integration>> ListAsync(Guid organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Integrations.AsNoTracking().Where(i => i.OrganizationId == organizationId).ToListAsync(cancellationToken);
+    }
+
+    public const string AdminsOnly = "Only Admins can link a PSA or test its credentials.";
+    public const string EditorsOnly = "Sales users cannot change integrations.";
+
+    public async Task<LinkResult> TestConnectWiseAsync(ClaimsPrincipal user, ConnectWiseLinkForm form, CancellationToken cancellationToken = default)
+    {
+        if (!user.IsInRole(PortalRoles.Admin))
+        {
+            return LinkResult.Failed(AdminsOnly);
+        }
+
+        var organizationId = OrganizationOf(user);
+        var stored = await FindAsync(organizationId, PsaVendor.ConnectWise, cancellationToken);
+        var (connection, error) = BuildConnectWise(organizationId, form, stored);
+        if (connection is null)
+        {
+            return LinkResult.Failed($"{TestFailed} {error}");
+        }
+
+        var (version, failure) = await ProbeAsync(() => ConfirmConnectWiseAsync(connection, cancellationToken));
+        return version is null ? LinkResult.Failed($"{TestFailed} {failure}") : new LinkResult(true, TestSucceeded);
+    }
+
+    public async Task<LinkResult> TestAutotaskAsync(ClaimsPrincipal user, AutotaskLinkForm form, Uri portalBaseUri, CancellationToken cancellationToken = default)
+    {
+        if (!user.IsInRole(PortalRoles.Admin))
+        {
+            return LinkResult.Failed(AdminsOnly);
+        }
+
+        var organizationId = OrganizationOf(user);
+        var stored = await FindAsync(organizationId, PsaVendor.Autotask, cancellationToken);
+        var (connection, error) = BuildAutotask(organizationId, form, stored, portalBaseUri);
+        if (connection is null)
+        {
+            return LinkResult.Failed($"{TestFailed} {error}");
+        }
+
+        var (version, failure) = await ProbeAsync(() => ConfirmAutotaskAsync(connection, cancellationToken));
+        return version is null ? LinkResult.Failed($"{TestFailed} {failure}") : new LinkResult(true, TestSucceeded);
+    }
+
+    /// <summary>Tests first; stores nothing unless the PSA accepted the credentials.</summary>
+    public async Task<LinkResult> SaveConnectWiseAsync(ClaimsPrincipal user, ConnectWiseLinkForm form, CancellationToken cancellationToken = default)
+    {
+        if (!user.IsInRole(PortalRoles.Admin))
+        {
+            return LinkResult.Failed(AdminsOnly);
+        }
+
+        var (organizationId, actor) = (OrganizationOf(user), Actor.From(user));
+        var stored = await FindAsync(organizationId, PsaVendor.ConnectWise, cancellationToken);
+        var (connection, error) = BuildConnectWise(organizationId, form, stored);
+        if (connection is null)
+        {
+            return LinkResult.Failed($"{NotEstablished} {error}");
+        }
+
+        var (version, failure) = await ProbeAsync(() => ConfirmConnectWiseAsync(connection, cancellationToken));
+        if (version is null)
+        {
+            return LinkResult.Failed($"{NotEstablished} {failure}");
+        }
+
+        await UpsertAsync(organizationId, PsaVendor.ConnectWise, actor, version, integration =>
+        {
+            integration.SiteUrl = form.SiteUrl.Trim();
+            integration.CompanyId = form.CompanyId.Trim();
+            integration.PublicKey = form.PublicKey.Trim();
+            integration.ProtectedPrivateKey = secrets.Protect(connection.PrivateKey);
+        }, cancellationToken);
+        await audit.RecordAsync(organizationId, actor, "Integration linked", "ConnectWise", $"Site {form.SiteUrl.Trim()}, company {form.CompanyId.Trim()}", cancellationToken);
+        return new LinkResult(true, "ConnectWise is linked.");
+    }
+
+    public async Task<LinkResult> SaveAutotaskAsync(ClaimsPrincipal user, AutotaskLinkForm form, Uri portalBaseUri, CancellationToken cancellationToken = default)
+    {
+        if (!user.IsInRole(PortalRoles.Admin))
+        {
+            return LinkResult.Failed(AdminsOnly);
+        }
+
+        var (organizationId, actor) = (OrganizationOf(user), Actor.From(user));
+        var stored = await FindAsync(organizationId, PsaVendor.Autotask, cancellationToken);
+        var (connection, error) = BuildAutotask(organizationId, form, stored, portalBaseUri);
+        if (connection is null)
+        {
+            return LinkResult.Failed($"{NotEstablished} {error}");
+        }
+
+        var (version, failure) = await ProbeAsync(() => ConfirmAutotaskAsync(connection, cancellationToken));
+        if (version is null)
+        {
+            return LinkResult.Failed($"{NotEstablished} {failure}");
+        }
+
+        await UpsertAsync(organizationId, PsaVendor.Autotask, actor, version, integration =>
+        {
+            integration.UserName = form.UserName.Trim();
+            integration.ProtectedSecret = secrets.Protect(connection.Secret);
+            integration.ProtectedIntegrationCode = secrets.Protect(connection.IntegrationCode);
+            integration.ZoneDiscoveryUrl = form.UseSandbox ? connection.ZoneDiscoveryUrl.AbsoluteUri : null;
+        }, cancellationToken);
+        await audit.RecordAsync(organizationId, actor, "Integration linked", "Autotask", $"API user {form.UserName.Trim()}", cancellationToken);
+        return new LinkResult(true, "Autotask is linked.");
+    }
+
+    /// <summary>Clears the credentials (the private key or secret is gone for good) and marks the integration Not Connected.</summary>
+    public async Task<LinkResult> DisconnectAsync(ClaimsPrincipal user, PsaVendor vendor, CancellationToken cancellationToken = default)
+    {
+        if (!user.IsInRole(PortalRoles.Admin) && !user.IsInRole(PortalRoles.FullMember))
+        {
+            return LinkResult.Failed(EditorsOnly);
+        }
+
+        var (organizationId, actor) = (OrganizationOf(user), Actor.From(user));
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var integration = await db.Integrations.SingleOrDefaultAsync(i => i.OrganizationId == organizationId && i.Vendor == vendor, cancellationToken);
+        if (integration is null)
+        {
+            return LinkResult.Failed($"{vendor} is not linked.");
+        }
+
+        integration.ProtectedPrivateKey = null;
+        integration.ProtectedSecret = null;
+        integration.ProtectedIntegrationCode = null;
+        integration.Status = IntegrationStatus.NotConnected;
+        integration.ConnectedAt = null;
+        integration.UpdatedAt = time.GetUtcNow();
+        integration.UpdatedBy = actor.Name;
+        await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(organizationId, actor, "Integration disconnected", vendor.ToString(), cancellationToken: cancellationToken);
+        return new LinkResult(true, "Integration disconnected successfully.");
+    }
+
+    public const string DeleteRefused = "Only Admins can delete an integration.";
+
+    /// <summary>
+    /// Removes the integration and everything tied to it, in one transaction; Admins only. The audit trail keeps the deletion.
+    /// </summary>
+    public async Task<LinkResult> DeleteAsync(ClaimsPrincipal user, PsaVendor vendor, CancellationToken cancellationToken = default)
+    {
+        var (organizationId, actor) = (OrganizationOf(user), Actor.From(user));
+        if (!user.IsInRole(PortalRoles.Admin))
+        {
+            await audit.RecordAsync(organizationId, actor, "Integration deletion refused", vendor.ToString(), DeleteRefused, cancellationToken);
+            return LinkResult.Failed(DeleteRefused);
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var deleted = await db.Integrations.Where(i => i.OrganizationId == organizationId && i.Vendor == vendor).ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0)
+        {
+            return LinkResult.Failed($"{vendor} is not linked.");
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        await audit.RecordAsync(organizationId, actor, "Integration deleted", vendor.ToString(), "Credentials and every setting of the integration removed", cancellationToken);
+        return new LinkResult(true, "Integration deleted.");
+    }
+
+    private static Guid OrganizationOf(ClaimsPrincipal user) =>
+        user.GetOrganizationId() ?? throw new InvalidOperationException("The user belongs to no organization.");
+
+    private (ConnectWiseConnection? Connection, string? Error) BuildConnectWise(Guid organizationId, ConnectWiseLinkForm form, Integration? stored)
+    {
+        Uri site;
+        try
+        {
+            site = ConnectWiseSite.Normalize(form.SiteUrl, allowInsecureHttp: sitePolicy.AllowsLoopbackSandbox);
+        }
+        catch (PsaException exception)
+        {
+            return (null, exception.Message);
+        }
+
+        if (sitePolicy.Validate(site) is { } siteProblem)
+        {
+            return (null, siteProblem);
+        }
+
+        var privateKey = !string.IsNullOrEmpty(form.PrivateKey)
+            ? form.PrivateKey
+            : stored?.ProtectedPrivateKey is { } protectedKey ? secrets.Unprotect(protectedKey) : null;
+        if (privateKey is null)
+        {
+            return (null, "Enter the API member's Private Key.");
+        }
+
+        var connection = new ConnectWiseConnection(IntegrationConnectionName.For(organizationId, PsaVendor.ConnectWise), form.SiteUrl.Trim(), form.CompanyId.Trim(),
+            form.PublicKey.Trim(), privateKey, psaOptions.Value.ConnectWiseClientId)
+        {
+            AllowInsecureHttp = sitePolicy.AllowsLoopbackSandbox,
+        };
+        return (connection, null);
+    }
+
+    private (AutotaskConnection? Connection, string? Error) BuildAutotask(Guid organizationId, AutotaskLinkForm form, Integration? stored, Uri portalBaseUri)
+    {
+        if (form.UseSandbox && !sitePolicy.AllowsLoopbackSandbox)
+        {
+            return (null, "The built-in sandbox is not enabled on this portal.");
+        }
+
+        var secret = !string.IsNullOrEmpty(form.Secret) ? form.Secret
+            : stored?.ProtectedSecret is { } protectedSecret ? secrets.Unprotect(protectedSecret) : null;
+        var code = !string.IsNullOrEmpty(form.IntegrationCode) ? form.IntegrationCode
+            : stored?.ProtectedIntegrationCode is { } protectedCode ? secrets.Unprotect(protectedCode) : null;
+        if (secret is null)
+        {
+            return (null, "Enter the API user's Secret.");
+        }
+
+        if (code is null)
+        {
+            return (null, "Enter the API Tracking Identifier.");
+        }
+
+        var discovery = form.UseSandbox
+            ? new Uri(portalBaseUri, "sandbox/autotask/atservicesrest/")
+            : new Uri(psaOptions.Value.AutotaskZoneDiscoveryUrl);
+        return (new AutotaskConnection(IntegrationConnectionName.For(organizationId, PsaVendor.Autotask), form.UserName.Trim(), secret, code)
+        {
+            ZoneDiscoveryUrl = discovery,
+            AllowInsecureHttp = form.UseSandbox,
+        }, null);
+    }
+
+    private async Task<string> ConfirmConnectWiseAsync(ConnectWiseConnection connection, CancellationToken cancellationToken)
+    {
+        var info = await clients.CreateConnectWise(connection).GetSystemInfoAsync(cancellationToken);
+        return $"ConnectWise {info.Version}";
+    }
+
+    private async Task<string> ConfirmAutotaskAsync(AutotaskConnection connection, CancellationToken cancellationToken)
+    {
+        await clients.CreateAutotask(connection).GetThresholdInformationAsync(cancellationToken);
+        return "Autotask REST v1.0";
+    }
+
+    // The PSA's own words for an admin; anything unexpected is logged and said plainly, never with a stack trace.
+    private async Task<(string? Version, string? Failure)> ProbeAsync(Func<Task<string>> probe)
+    {
+        try
+        {
+            return (await probe(), null);
+        }
+        catch (PsaException exception)
+        {
+            return (null, exception.Message);
+        }
+        catch (HttpRequestException exception)
+        {
+            logger.LogWarning(exception, "PSA connection test failed before an answer arrived");
+            return (null, "The PSA could not be reached: " + exception.Message);
+        }
+    }
+
+    private async Task UpsertAsync(Guid organizationId, PsaVendor vendor, Actor actor, string version, Action<Integration> apply, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var integration = await db.Integrations.SingleOrDefaultAsync(i => i.OrganizationId == organizationId && i.Vendor == vendor, cancellationToken);
+        if (integration is null)
+        {
+            integration = new Integration { OrganizationId = organizationId, Vendor = vendor };
+            db.Integrations.Add(integration);
+        }
+
+        apply(integration);
+        var now = time.GetUtcNow();
+        integration.Status = IntegrationStatus.Connected;
+        integration.ApiVersion = version;
+        integration.ConnectedAt = now;
+        integration.UpdatedAt = now;
+        integration.UpdatedBy = actor.Name;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

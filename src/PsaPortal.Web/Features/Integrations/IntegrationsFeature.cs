@@ -1,0 +1,37 @@
+using PsaPortal.Integrations;
+using PsaPortal.Integrations.Recording;
+using PsaPortal.Web.Features.SystemLogs;
+
+namespace PsaPortal.Web.Features.Integrations;
+
+public static class IntegrationsFeature
+{
+    public static IHostApplicationBuilder AddIntegrationsFeature(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<PsaOptions>(builder.Configuration.GetSection(PsaOptions.SectionName));
+        services.AddSingleton(new SiteAddressPolicy(allowLoopbackSandbox: builder.Configuration.GetValue<bool>("Sandbox:Enabled")));
+        services.AddSingleton<IntegrationSecrets>();
+        services.AddSingleton<IntegrationService>();
+
+        services.AddSingleton<SystemLogWriter>();
+        services.AddSingleton<IPsaCallRecorder>(sp => sp.GetRequiredService<SystemLogWriter>());
+        services.AddHostedService(sp => sp.GetRequiredService<SystemLogWriter>());
+        services.AddSingleton<SystemLogQuery>();
+
+        // Every PSA connection goes through the site policy's connect callback: no private or link-local host, ever.
+        services.AddSingleton<IPsaClientFactory>(sp => new PsaClientFactory(
+            sp.GetRequiredService<IPsaCallRecorder>(),
+            new PsaClientFactoryOptions
+            {
+                TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                PrimaryHandler = new SocketsHttpHandler
+                {
+                    ConnectCallback = sp.GetRequiredService<SiteAddressPolicy>().ConnectAsync,
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                    AutomaticDecompression = System.Net.DecompressionMethods.All,
+                },
+            }));
+        return builder;
+    }
+}
