@@ -249,12 +249,10 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi, IConnectWiseProb
                     new ConnectWiseCall("ListAdditions", Agreements, $"agreement {agreementId}"), $"finance/agreements/{agreementId}/additions", conditions, Json.ListCwAddition, forwardOnly: true, cancellationToken)
                 .Select(addition => ToLine(addition, agreementId))
                 .ToListAsync(cancellationToken).AsTask()).ToList();
-            foreach (var read in reads)
+            // Awaited together so that a failure in one read never leaves the others unobserved.
+            foreach (var line in (await Task.WhenAll(reads).ConfigureAwait(false)).SelectMany(batchLines => batchLines))
             {
-                foreach (var line in await read.ConfigureAwait(false))
-                {
-                    yield return line;
-                }
+                yield return line;
             }
         }
     }
