@@ -52,6 +52,23 @@ public sealed class ConnectWiseApiTests(SandboxFixture host) : IClassFixture<San
             e => Assert.Contains("pagination-type", e.RequestHeaderNames, StringComparer.OrdinalIgnoreCase));
     }
 
+    [Fact]
+    public async Task ListPriorities_SmallPages_FollowsNavigableNextLinks()
+    {
+        // Arrange
+        using var clients = new TestClients(host, o => o with { ConnectWise = o.ConnectWise with { PageSize = 2 } });
+
+        // Act
+        var priorities = await clients.ConnectWise().ListPrioritiesAsync().ToListAsync();
+
+        // Assert
+        Assert.Equal(host.Sandbox.ConnectWise.Data.Priorities.Count, priorities.Count);
+        var pages = clients.Traffic.Exchanges.Where(e => e.RequestUri.AbsolutePath.EndsWith("service/priorities", StringComparison.Ordinal)).ToList();
+        Assert.Equal((priorities.Count + 1) / 2, pages.Count);
+        Assert.All(pages.Skip(1), p => Assert.Contains("page=", p.RequestUri.Query, StringComparison.Ordinal));
+        Assert.All(pages, p => Assert.DoesNotContain("pagination-type", p.RequestHeaderNames, StringComparer.OrdinalIgnoreCase));
+    }
+
     [Theory]
     [InlineData("Smith & \"Sons\" (AU)", new long[] { 9001 })]
     [InlineData("x\" or name like \"*", new long[0])]
