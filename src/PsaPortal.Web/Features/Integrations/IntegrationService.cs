@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -217,8 +218,22 @@ public sealed class IntegrationService(
     private static Guid OrganizationOf(ClaimsPrincipal user) =>
         user.GetOrganizationId() ?? throw new InvalidOperationException("The user belongs to no organization.");
 
+    // The pages validate too, but the service is the boundary: nothing reaches a PSA or the database unchecked.
+    private static string? ValidateForm(object form)
+    {
+        var results = new List<ValidationResult>();
+        return Validator.TryValidateObject(form, new ValidationContext(form), results, validateAllProperties: true)
+            ? null
+            : string.Join(" ", results.Select(r => r.ErrorMessage));
+    }
+
     private (ConnectWiseConnection? Connection, string? Error) BuildConnectWise(Guid organizationId, ConnectWiseLinkForm form, Integration? stored)
     {
+        if (ValidateForm(form) is { } invalid)
+        {
+            return (null, invalid);
+        }
+
         Uri site;
         try
         {
@@ -229,7 +244,9 @@ public sealed class IntegrationService(
             return (null, exception.Message);
         }
 
-        if (sitePolicy.Validate(site) is { } siteProblem)
+        // The typed address too: normalising drops parts (such as user info) that must be refused, not ignored.
+        var typed = Uri.TryCreate(form.SiteUrl.Contains("://", StringComparison.Ordinal) ? form.SiteUrl.Trim() : "https://" + form.SiteUrl.Trim(), UriKind.Absolute, out var uri) ? uri : site;
+        if ((sitePolicy.Validate(typed) ?? sitePolicy.Validate(site)) is { } siteProblem)
         {
             return (null, siteProblem);
         }
@@ -252,6 +269,11 @@ public sealed class IntegrationService(
 
     private (AutotaskConnection? Connection, string? Error) BuildAutotask(Guid organizationId, AutotaskLinkForm form, Integration? stored, Uri portalBaseUri)
     {
+        if (ValidateForm(form) is { } invalid)
+        {
+            return (null, invalid);
+        }
+
         if (form.UseSandbox && !sitePolicy.AllowsLoopbackSandbox)
         {
             return (null, "The built-in sandbox is not enabled on this portal.");
