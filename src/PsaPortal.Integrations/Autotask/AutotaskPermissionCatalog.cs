@@ -37,7 +37,10 @@ public sealed class AutotaskPermissionCatalog(IAutotaskApi api) : IPermissionCat
 
     public PsaVendor Vendor => PsaVendor.Autotask;
 
-    public IReadOnlyList<PermissionCheck> Checks { get; } = [ApiAccess, .. Requirements.Select(ToCheck)];
+    /// <summary>Every check, in the order <see cref="RunAsync"/> reports them; also what the link page tells admins to grant.</summary>
+    public static IReadOnlyList<PermissionCheck> AllChecks { get; } = [ApiAccess, .. Requirements.Select(ToCheck)];
+
+    public IReadOnlyList<PermissionCheck> Checks => AllChecks;
 
     public async IAsyncEnumerable<PermissionResult> RunAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -48,7 +48,10 @@ public sealed class ConnectWisePermissionCatalog(IConnectWiseApi api) : IPermiss
 
     public PsaVendor Vendor => PsaVendor.ConnectWise;
 
-    public IReadOnlyList<PermissionCheck> Checks { get; } = [ApiAccess, .. Requirements.Select(ToCheck)];
+    /// <summary>Every check, in the order <see cref="RunAsync"/> reports them; also what the link page tells admins to grant.</summary>
+    public static IReadOnlyList<PermissionCheck> AllChecks { get; } = [ApiAccess, .. Requirements.Select(ToCheck)];
+
+    public IReadOnlyList<PermissionCheck> Checks => AllChecks;
 
     public async IAsyncEnumerable<PermissionResult> RunAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
