@@ -8,6 +8,8 @@ using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
+using PsaPortal.Web.Features.Permissions;
+using Quartz;
 using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Users;
 using PsaPortal.Web.Infrastructure;
@@ -55,6 +57,8 @@ public static class PortalApplication
         builder.AddAuditFeature();
         builder.AddLiveFeature();
         builder.AddIntegrationsFeature();
+        builder.AddPermissionsFeature();
+        builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();
         return builder;
     }

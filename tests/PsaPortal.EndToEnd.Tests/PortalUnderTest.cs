@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using PsaPortal.Testing;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Features.Integrations;
+using System.Security.Claims;
 
 namespace PsaPortal.EndToEnd.Tests;
 
@@ -105,6 +107,27 @@ public sealed class PortalUnderTest : IAsyncLifetime
     }
 
     public T GetService<T>() where T : notnull => _factory.Services.GetRequiredService<T>();
+
+    /// <summary>Links ConnectWise for the organization to the built-in sandbox with the given API member keys.</summary>
+    public async Task LinkConnectWiseAsync(TestOrganization organization, string publicKey, string privateKey)
+    {
+        var admin = new ClaimsPrincipal(new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, "test-admin"),
+                new Claim(ClaimTypes.Name, organization.Admin),
+                new Claim(ClaimTypes.Role, PortalRoles.Admin),
+                new Claim(PortalClaims.OrganizationId, organization.Id.ToString()),
+            ],
+            "Test"));
+        var linked = await GetService<IntegrationService>().SaveConnectWiseAsync(admin, new ConnectWiseLinkForm
+        {
+            SiteUrl = $"{BaseUrl}/sandbox/connectwise", CompanyId = "sandbox", PublicKey = publicKey, PrivateKey = privateKey,
+        });
+        if (!linked.Succeeded)
+        {
+            throw new InvalidOperationException(linked.Message);
+        }
+    }
 
     public static async Task SignInAsync(IPage page, string email, string password = DemoPassword)
     {

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
+using PsaPortal.Web.Features.Permissions;
 using PsaPortal.Web.Features.SystemLogs;
 
 namespace PsaPortal.Web.Data;
@@ -22,6 +23,8 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<Integration> Integrations => Set<Integration>();
 
     public DbSet<PsaCallLogEntry> PsaCallLog => Set<PsaCallLogEntry>();
+
+    public DbSet<PermissionRun> PermissionRuns => Set<PermissionRun>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

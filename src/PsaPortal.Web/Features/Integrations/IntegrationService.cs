@@ -6,6 +6,7 @@ using PsaPortal.Integrations;
 using PsaPortal.Integrations.Autotask;
 using PsaPortal.Integrations.ConnectWise;
 using PsaPortal.Integrations.Errors;
+using PsaPortal.Integrations.Permissions;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
@@ -210,9 +211,41 @@ public sealed class IntegrationService(
             return LinkResult.Failed($"{vendor} is not linked.");
         }
 
+        // Everything else tied to the integration goes in the same transaction; add each new table here.
+        await db.PermissionRuns.Where(r => r.OrganizationId == organizationId && r.Vendor == vendor).ExecuteDeleteAsync(cancellationToken);
+        await db.PsaCallLog.Where(e => e.OrganizationId == organizationId && e.Vendor == vendor.ToString()).ExecuteDeleteAsync(cancellationToken);
+
         await transaction.CommitAsync(cancellationToken);
         await audit.RecordAsync(organizationId, actor, "Integration deleted", vendor.ToString(), "Credentials and every setting of the integration removed", cancellationToken);
         return new LinkResult(true, "Integration deleted.");
+    }
+
+    /// <summary>The permission catalog of a linked integration, on a client built from its stored credentials.</summary>
+    public IPermissionCatalog CatalogFor(Integration integration)
+    {
+        if (!integration.HasCredentials)
+        {
+            throw new InvalidOperationException($"{integration.Vendor} has no stored credentials.");
+        }
+
+        var name = IntegrationConnectionName.For(integration.OrganizationId, integration.Vendor);
+        return integration.Vendor switch
+        {
+            PsaVendor.ConnectWise => new ConnectWisePermissionCatalog(clients.CreateConnectWise(
+                new ConnectWiseConnection(name, integration.SiteUrl!, integration.CompanyId!, integration.PublicKey!,
+                    secrets.Unprotect(integration.ProtectedPrivateKey!), psaOptions.Value.ConnectWiseClientId)
+                {
+                    AllowInsecureHttp = sitePolicy.AllowsLoopbackSandbox,
+                })),
+            PsaVendor.Autotask => new AutotaskPermissionCatalog(clients.CreateAutotask(
+                new AutotaskConnection(name, integration.UserName!, secrets.Unprotect(integration.ProtectedSecret!),
+                    secrets.Unprotect(integration.ProtectedIntegrationCode!))
+                {
+                    ZoneDiscoveryUrl = new Uri(integration.ZoneDiscoveryUrl ?? psaOptions.Value.AutotaskZoneDiscoveryUrl),
+                    AllowInsecureHttp = integration.ZoneDiscoveryUrl is not null && sitePolicy.AllowsLoopbackSandbox,
+                })),
+            _ => throw new InvalidOperationException($"Unknown PSA {integration.Vendor}."),
+        };
     }
 
     private static Guid OrganizationOf(ClaimsPrincipal user) =>

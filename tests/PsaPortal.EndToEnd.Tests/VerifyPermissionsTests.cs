@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Microsoft.Playwright;
+
+namespace PsaPortal.EndToEnd.Tests;
+
+/// <summary>Verify Permissions against sandbox API members with full and with incomplete security roles, watched by two Admins.</summary>
+[Collection(PortalCollection.Name)]
+public sealed class VerifyPermissionsTests(PortalUnderTest portal)
+{
+    [Fact]
+    public async Task FullRightsMember_Verify_EveryCheckPassesOnBothOpenPages()
+    {
+        var organization = await portal.CreateOrganizationAsync();
+        await portal.LinkConnectWiseAsync(organization, "SbxFullPublic01", "SbxFullPrivate01");
+        var (first, firstErrors) = await OpenSettingsAsync(organization.Admin);
+        var (second, secondErrors) = await OpenSettingsAsync(organization.Operator);
+
+        await first.ClickAsync("[data-testid=verify-start]");
+
+        foreach (var page in new[] { first, second })
+        {
+            await Assertions.Expect(page.Locator("[data-testid=verify-summary]")).ToContainTextAsync("permissions are granted", new() { Timeout = 20_000 });
+            var outcomes = await page.Locator("[data-testid=permission-row]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.outcome)");
+            Assert.NotEmpty(outcomes);
+            Assert.All(outcomes, outcome => Assert.Equal("Passed", outcome));
+        }
+
+        await PortalUnderTest.ScreenshotAsync(first, "verify-permissions-all-passed");
+        Assert.Empty(firstErrors);
+        Assert.Empty(secondErrors);
+    }
+
+    [Fact]
+    public async Task MemberWithoutPriority_Verify_NamesExactlyTheMissingPermissionLive()
+    {
+        var organization = await portal.CreateOrganizationAsync();
+        await portal.LinkConnectWiseAsync(organization, "SbxNoPriorityPublic", "SbxNoPriorityPrivate");
+        var (first, firstErrors) = await OpenSettingsAsync(organization.Admin);
+        var (second, secondErrors) = await OpenSettingsAsync(organization.Admin);
+
+        await first.ClickAsync("[data-testid=verify-start]");
+
+        foreach (var page in new[] { first, second })
+        {
+            await Assertions.Expect(page.Locator("[data-testid=verify-summary]")).ToContainTextAsync("1 permission missing", new() { Timeout = 20_000 });
+            var failed = page.Locator("[data-testid=permission-row][data-outcome=Failed]");
+            await Assertions.Expect(failed).ToHaveCountAsync(1);
+            await Assertions.Expect(failed.Locator("[data-testid=permission-message]"))
+                .ToHaveTextAsync("ConnectWise API user does not have permission to access Service > Priority.");
+            Assert.Equal(0, await page.Locator("[data-testid=permission-row][data-outcome=CouldNotCheck]").CountAsync());
+        }
+
+        await PortalUnderTest.ScreenshotAsync(first, "verify-permissions-missing-priority");
+        Assert.Empty(firstErrors);
+        Assert.Empty(secondErrors);
+    }
+
+    private async Task<(IPage Page, List<string> Errors)> OpenSettingsAsync(string email)
+    {
+        var (page, errors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(page, email);
+        await page.GotoAsync("/integrations/connectwise");
+        await PortalUnderTest.WaitForCircuitAsync(page);
+        return (page, errors);
+    }
+}
