@@ -13,12 +13,13 @@ namespace PsaPortal.Sandbox;
 /// </summary>
 public sealed class PsaSandbox
 {
+    /// <param name="time">The host's clock (real time by default); the sandbox runs on a <see cref="SandboxClock"/> over it.</param>
     public PsaSandbox(SandboxOptions options, TimeProvider time)
     {
-        Time = time;
-        ConnectWise = new ConnectWiseSandbox(options.ConnectWise, time, options.RequestLogCapacity);
-        Autotask = new AutotaskSandbox(options.Autotask, time, options.RequestLogCapacity);
-        SeedData = SandboxSeedData.Generate(options.Seed, options.CompanyCount, options.ReferenceDate ?? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
+        Clock = new SandboxClock(time);
+        ConnectWise = new ConnectWiseSandbox(options.ConnectWise, Clock, options.RequestLogCapacity);
+        Autotask = new AutotaskSandbox(options.Autotask, Clock, options.RequestLogCapacity);
+        SeedData = SandboxSeedData.Generate(options.Seed, options.CompanyCount, options.ReferenceDate ?? DateOnly.FromDateTime(Clock.GetUtcNow().UtcDateTime));
         ConnectWise.Seed(SeedData);
         Autotask.Seed(SeedData);
     }
@@ -29,7 +30,8 @@ public sealed class PsaSandbox
 
     public SandboxSeedData SeedData { get; private set; }
 
-    internal TimeProvider Time { get; }
+    /// <summary>Every time-based behaviour of both vendors reads this clock; tests call <see cref="SandboxClock.Advance"/> instead of waiting.</summary>
+    public SandboxClock Clock { get; }
 
     /// <summary>Regenerates both vendors' data from a new seed and size (settings, members and logs are kept).</summary>
     public void Reseed(int seed, int companyCount, DateOnly? referenceDate = null)

@@ -22,11 +22,11 @@ public static class SandboxEndpointRouteBuilderExtensions
         var root = endpoints.MapGroup(pathPrefix).AllowAnonymous().ExcludeFromDescription();
 
         var connectWise = root.MapGroup("/connectwise");
-        ConnectWiseEndpoints.Map(connectWise, sandbox.ConnectWise, sandbox.Time);
+        ConnectWiseEndpoints.Map(connectWise, sandbox.ConnectWise, sandbox.Clock);
         SandboxControlEndpoints.MapConnectWise(connectWise.MapGroup("/_sandbox"), sandbox);
 
         var autotask = root.MapGroup("/autotask");
-        AutotaskEndpoints.Map(autotask, sandbox.Autotask, sandbox.Time);
+        AutotaskEndpoints.Map(autotask, sandbox.Autotask, sandbox.Clock);
         SandboxControlEndpoints.MapAutotask(autotask.MapGroup("/_sandbox"), sandbox);
         return root;
     }

@@ -51,6 +51,12 @@ public sealed class ConnectWiseSandbox
             next = change(current);
         }
         while (Interlocked.CompareExchange(ref _settings, next, current) != current);
+
+        // A new limit starts a fresh window: counts taken under the old limit would otherwise decide the first Retry-After.
+        if (next.RateLimitPerMinute != current.RateLimitPerMinute)
+        {
+            ResetRateLimit();
+        }
     }
 
     public void AddApiMember(ConnectWiseApiMember member) => _membersByPublicKey[member.PublicKey] = member;
@@ -59,7 +65,10 @@ public sealed class ConnectWiseSandbox
 
     internal ConnectWiseApiMember? FindMember(string publicKey) => _membersByPublicKey.GetValueOrDefault(publicKey);
 
-    /// <summary>Counts a request against the per-minute window; returns the seconds to wait when over the limit.</summary>
+    /// <summary>
+    /// Counts a request against the per-minute window, which opens with the first request and runs on
+    /// the sandbox clock; returns the seconds to wait when over the limit.
+    /// </summary>
     internal int? TryConsumeRateLimit()
     {
         var limit = Settings.RateLimitPerMinute;

@@ -39,6 +39,36 @@ public sealed class ConnectWiseLimitsTests(SandboxHost host) : IClassFixture<San
     }
 
     [Fact]
+    public async Task Get_OverRateLimit_RetryAfterFollowsTheSandboxClockAndTheWindowReopens()
+    {
+        // Arrange
+        host.Sandbox.ConnectWise.Configure(s => s with { RateLimitPerMinute = 2 });
+        using var client = host.ConnectWise();
+        await client.GetAsync("system/info");
+        await client.GetAsync("system/info");
+
+        // Act
+        var full = await client.GetAsync("system/info");
+        host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(45));
+        var later = await client.GetAsync("system/info");
+        host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(15));
+        var reopened = await client.GetAsync("system/info");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
+        Assert.InRange(full.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 59, 60);
+        Assert.Equal(HttpStatusCode.TooManyRequests, later.StatusCode);
+        Assert.InRange(later.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 14, 15);
+        Assert.Equal(HttpStatusCode.OK, reopened.StatusCode);
+    }
+
+    [Fact]
+    public void ClockAdvance_Backwards_IsRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(-1)));
+    }
+
+    [Fact]
     public async Task Get_ServerErrorRateOne_ReturnsVendorTimeout500()
     {
         // Arrange
