@@ -345,7 +345,7 @@ internal static class AutotaskEndpoints
                 },
                 ["length"] = type == "string" ? 100 : 0,
                 ["isRequired"] = name == "id" || entity.RequiredOnCreate.Contains(name),
-                ["isReadOnly"] = name is "id" or "createDate" or "lastActivityDate" or "ticketNumber" or "impersonatorCreatorResourceID",
+                ["isReadOnly"] = name is "id" or "createDate" or "lastActivityDate" or "ticketNumber" or "impersonatorCreatorResourceID" or "completedDate" or "completedByResourceID",
                 ["isQueryable"] = true,
                 ["isReference"] = isReference,
                 ["referenceEntityType"] = isReference ? ReferenceEntity(name) : string.Empty,

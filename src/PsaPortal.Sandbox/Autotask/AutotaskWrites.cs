@@ -51,6 +51,7 @@ internal sealed class AutotaskWrites(AutotaskData data, TimeProvider time)
                 body["createDate"] = now;
                 body["creatorResourceID"] = user.ResourceId;
                 body["lastActivityDate"] = now;
+                StampCompletion(body, existing: null, user, now);
                 break;
             case "Companies" or "Contacts" or "Services":
                 body["createDate"] = now;
@@ -153,7 +154,9 @@ internal sealed class AutotaskWrites(AutotaskData data, TimeProvider time)
 
         if (entity.Name == "Tickets")
         {
-            updated["lastActivityDate"] = AutotaskSeeder.Date(time.GetUtcNow().UtcDateTime);
+            var now = AutotaskSeeder.Date(time.GetUtcNow().UtcDateTime);
+            updated["lastActivityDate"] = now;
+            StampCompletion(updated, existing, (AutotaskApiUser)http.Items[AutotaskGate.UserObjectItemKey]!, now);
         }
 
         table.Replace(updated);
@@ -304,6 +307,25 @@ internal sealed class AutotaskWrites(AutotaskData data, TimeProvider time)
             });
             return ItemId(JsonRecords.GetId(adjustment));
         }
+    }
+
+    /// <summary>
+    /// Autotask keeps <c>completedDate</c> itself: stamped (with the completing resource) when a ticket
+    /// reaches the Complete status, kept while it stays there, cleared when the ticket is reopened.
+    /// Values a client sends for these fields are overridden.
+    /// </summary>
+    private static void StampCompletion(JsonObject ticket, JsonObject? existing, AutotaskApiUser user, string now)
+    {
+        if (Long(ticket["status"]) != AutotaskPicklists.CompleteStatus)
+        {
+            ticket.Remove("completedDate");
+            ticket.Remove("completedByResourceID");
+            return;
+        }
+
+        var alreadyComplete = existing is not null && Long(existing["status"]) == AutotaskPicklists.CompleteStatus && existing["completedDate"] is not null;
+        ticket["completedDate"] = alreadyComplete ? existing!["completedDate"]!.DeepClone() : now;
+        ticket["completedByResourceID"] = alreadyComplete ? existing!["completedByResourceID"]?.DeepClone() : user.ResourceId;
     }
 
     private static IResult ItemId(long id) => JsonPayloadResult.Node(new JsonObject { ["itemId"] = id });

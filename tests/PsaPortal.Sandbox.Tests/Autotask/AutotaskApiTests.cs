@@ -189,6 +189,60 @@ public sealed class AutotaskApiTests(AutotaskApiTests.Host host) : IClassFixture
         Assert.Equal("Malware found", ticket["item"]!["title"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task PatchTicket_CompleteThenEditThenReopen_StampsKeepsAndClearsCompletedDate()
+    {
+        // Arrange
+        using var client = host.Autotask();
+        var user = AutotaskApiUser.Seeded[0];
+        var created = await JsonAsync(await client.PostAsync("Tickets", Json("""{"companyID":1001,"title":"Backup failed","status":1,"priority":2,"queueID":8}""")));
+        var id = created["itemId"]!.GetValue<long>();
+        async Task<JsonNode> Ticket() => (await JsonAsync(await client.GetAsync($"Tickets/{id}")))["item"]!;
+        async Task Patch(JsonObject fields)
+        {
+            fields["id"] = id;
+            await JsonAsync(await client.PatchAsync("Tickets", Json(fields.ToJsonString())));
+        }
+
+        var open = await Ticket();
+
+        // Act
+        var completedAt = host.Sandbox.Clock.GetUtcNow();
+        await Patch(new JsonObject { ["status"] = 5, ["completedDate"] = "2001-01-01T00:00:00" });
+        var completed = await Ticket();
+        host.Sandbox.Clock.Advance(TimeSpan.FromHours(3));
+        await Patch(new JsonObject { ["title"] = "Backup failed (retried)" });
+        var edited = await Ticket();
+        await Patch(new JsonObject { ["status"] = 8 });
+        var reopened = await Ticket();
+
+        // Assert
+        Assert.Null(open["completedDate"]);
+        var stamped = DateTime.Parse(completed["completedDate"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(stamped, completedAt.UtcDateTime.AddSeconds(-1), completedAt.UtcDateTime.AddMinutes(1));
+        Assert.Equal(user.ResourceId, completed["completedByResourceID"]!.GetValue<long>());
+        Assert.Equal(completed["completedDate"]!.GetValue<string>(), edited["completedDate"]!.GetValue<string>());
+        Assert.Null(reopened["completedDate"]);
+        Assert.Null(reopened["completedByResourceID"]);
+    }
+
+    [Fact]
+    public async Task PostTicket_CreatedComplete_IsStampedCompletedAndFieldsReportItReadOnly()
+    {
+        // Arrange
+        using var client = host.Autotask();
+
+        // Act
+        var created = await JsonAsync(await client.PostAsync("Tickets", Json("""{"companyID":1001,"title":"Resolved by the platform","status":5,"priority":2,"queueID":8}""")));
+        var ticket = (await JsonAsync(await client.GetAsync($"Tickets/{created["itemId"]}")))["item"]!;
+        var fields = ((JsonArray)(await JsonAsync(await client.GetAsync("Tickets/entityInformation/fields")))["fields"]!).ToDictionary(f => f!["name"]!.GetValue<string>());
+
+        // Assert
+        Assert.NotNull(ticket["completedDate"]);
+        Assert.True(fields["completedDate"]!["isReadOnly"]!.GetValue<bool>());
+        Assert.True(fields["completedByResourceID"]!["isReadOnly"]!.GetValue<bool>());
+    }
+
     [Theory]
     [InlineData("""{"companyID":1001,"title":"x","status":1,"priority":99}""", "Picklist value [99] does not exist for priority.")]
     [InlineData("""{"companyID":1001,"title":"x","status":1}""", "Ticket: priority is required.")]
