@@ -35,10 +35,17 @@ public sealed class ConnectWiseData
 
     public RecordTable Documents { get; } = new("system/documents");
 
+    /// <summary>
+    /// The record each document is attached to (<c>{id: document id, recordType, recordId}</c>). Kept
+    /// apart because <c>DocumentInfo</c> has no such fields: clients find attachments with
+    /// <c>GET system/documents?recordType=…&amp;recordId=…</c>.
+    /// </summary>
+    public RecordTable DocumentRecords { get; } = new("system/documents/records");
+
     public IEnumerable<RecordTable> Tables =>
     [
         Companies, CompanyStatuses, Contacts, Boards, BoardTeams, BoardStatuses, Priorities, Sources, Tickets, TicketNotes,
-        Agreements, AgreementTypes, Additions, Catalog, Documents,
+        Agreements, AgreementTypes, Additions, Catalog, Documents, DocumentRecords,
     ];
 
     public RecordTable? Table(string name) => Tables.FirstOrDefault(t => t.Name == name);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -40,6 +41,7 @@ internal static class ConnectWiseEndpoints
 
         MapTicketWrites(api, data, time);
         MapAdditionWrites(api, data, time);
+        MapCatalogWrites(api, data, time);
         MapSystem(api, sandbox, time);
         api.Map("{**unknown}", () => ConnectWiseErrors.RouteNotFound());
     }
@@ -274,6 +276,38 @@ internal static class ConnectWiseEndpoints
         }).WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Delete));
     }
 
+    private static void MapCatalogWrites(RouteGroupBuilder api, ConnectWiseData data, TimeProvider time)
+    {
+        // Serialises the identifier check with the insert, so two concurrent posts cannot both claim one identifier.
+        var identifierGate = new Lock();
+        api.MapPost("procurement/catalog", async Task<IResult> (HttpContext http) =>
+        {
+            var (body, error) = await ConnectWiseWrites.ReadBodyAsync(http, "catalogItem");
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (body is not JsonObject item)
+            {
+                return ConnectWiseErrors.InvalidObject("catalogItem", ("InvalidObject", "The request body must be a catalogItem object.", "catalogItem"));
+            }
+
+            item.Remove("id");
+            var now = ConnectWiseSeeder.Date(time.GetUtcNow().UtcDateTime);
+            var member = (ConnectWiseApiMember)http.Items[ConnectWiseGate.MemberItemKey]!;
+            var info = ConnectWiseSeeder.Info(now);
+            info["updatedBy"] = member.Identifier;
+            info["enteredBy"] = member.Identifier;
+            item["_info"] = info;
+            lock (identifierGate)
+            {
+                return ConnectWiseWrites.CompleteCatalogItem(data, item)
+                    ?? JsonPayloadResult.Node(data.Catalog.Insert(item), StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
+            }
+        }).WithMetadata(new ConnectWisePermission(ConnectWiseFunction.ProductCatalog, ConnectWiseAction.Add));
+    }
+
     /// <summary>PATCH (operation list) or PUT (whole record) on a copy, validated, then swapped in.</summary>
     private static async Task<IResult> Update(HttpContext http, RecordTable table, long id, string resource, string schema, TimeProvider time, bool patch,
         Func<JsonObject, JsonObject, IResult?> validate, long? parentId = null, Func<JsonObject, long>? parentOf = null)
@@ -371,9 +405,24 @@ internal static class ConnectWiseEndpoints
             return ConnectWiseQuery.List(http, rows, "MySecurity", stored: false);
         });
 
-        var documents = sandbox.Data.Documents;
-        api.MapGet("system/documents", (HttpContext http) => ConnectWiseQuery.List(http, documents.All(), "DocumentInfo"))
-            .WithMetadata(new ConnectWisePermission(ConnectWiseFunction.Documents, ConnectWiseAction.Inquire));
+        MapDocuments(api, sandbox.Data, time);
+    }
+
+    /// <summary>
+    /// <c>system/documents</c>: multipart upload attached to a record (<c>recordType</c> + <c>recordId</c>
+    /// form fields), and the list and count filtered by <c>?recordType=…&amp;recordId=…</c>, the route the
+    /// vendor points to for "documents of a ticket" and the like.
+    /// </summary>
+    private static void MapDocuments(RouteGroupBuilder api, ConnectWiseData data, TimeProvider time)
+    {
+        var inquire = new ConnectWisePermission(ConnectWiseFunction.Documents, ConnectWiseAction.Inquire);
+        api.MapGet("system/documents", (HttpContext http) =>
+            DocumentsAttachedTo(data, http.Request.Query, out var rows) ?? ConnectWiseQuery.List(http, rows, "DocumentInfo"))
+            .WithMetadata(inquire);
+        api.MapGet("system/documents/count", (HttpContext http) =>
+            DocumentsAttachedTo(data, http.Request.Query, out var rows) ?? ConnectWiseQuery.Count(http, rows, "DocumentInfo"))
+            .WithMetadata(inquire);
+
         api.MapPost("system/documents", async Task<IResult> (HttpContext http) =>
         {
             if (!http.Request.HasFormContentType)
@@ -392,9 +441,15 @@ internal static class ConnectWiseEndpoints
                 return ConnectWiseErrors.InvalidObject("document", ("MissingRequiredField", "A file is required.", "file"));
             }
 
+            var (recordType, recordId, error) = AttachmentTarget(data, form["recordType"].FirstOrDefault(), form["recordId"].FirstOrDefault());
+            if (error is not null)
+            {
+                return error;
+            }
+
             var member = (ConnectWiseApiMember)http.Items[ConnectWiseGate.MemberItemKey]!;
             var now = ConnectWiseSeeder.Date(time.GetUtcNow().UtcDateTime);
-            var document = documents.Insert(new JsonObject
+            var document = data.Documents.Insert(new JsonObject
             {
                 ["title"] = form["title"].FirstOrDefault() ?? file.FileName,
                 ["fileName"] = file.FileName,
@@ -411,8 +466,81 @@ internal static class ConnectWiseEndpoints
                 ["guid"] = Guid.NewGuid().ToString(),
                 ["_info"] = ConnectWiseSeeder.Info(now),
             });
+            data.DocumentRecords.Insert(new JsonObject { ["id"] = JsonRecords.GetId(document), ["recordType"] = recordType, ["recordId"] = recordId });
             return JsonPayloadResult.Node(document, StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
         }).WithMetadata(new ConnectWisePermission(ConnectWiseFunction.Documents, ConnectWiseAction.Add))
           .DisableAntiforgery();
+    }
+
+    /// <summary>The record types a document can be attached to in the sandbox, with the table that holds them.</summary>
+    private static IReadOnlyDictionary<string, RecordTable> AttachableRecords(ConnectWiseData data) =>
+        new Dictionary<string, RecordTable>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Agreement"] = data.Agreements,
+            ["Company"] = data.Companies,
+            ["Contact"] = data.Contacts,
+            ["Ticket"] = data.Tickets,
+        };
+
+    /// <summary>Checks an upload's <c>recordType</c> and <c>recordId</c>: both required, a known type, an existing record.</summary>
+    private static (string RecordType, long RecordId, IResult? Error) AttachmentTarget(ConnectWiseData data, string? recordType, string? recordIdText)
+    {
+        const string resource = "document";
+        if (string.IsNullOrWhiteSpace(recordType))
+        {
+            return (string.Empty, 0, ConnectWiseErrors.InvalidObject(resource, ("MissingRequiredField", "The recordType field is required.", "recordType")));
+        }
+
+        if (string.IsNullOrWhiteSpace(recordIdText))
+        {
+            return (string.Empty, 0, ConnectWiseErrors.InvalidObject(resource, ("MissingRequiredField", "The recordId field is required.", "recordId")));
+        }
+
+        if (!int.TryParse(recordIdText, NumberStyles.None, CultureInfo.InvariantCulture, out var recordId))
+        {
+            return (string.Empty, 0, ConnectWiseErrors.InvalidObject(resource, ("InvalidField", $"The value {recordIdText} is not valid for recordId.", "recordId")));
+        }
+
+        var records = AttachableRecords(data);
+        var canonical = records.Keys.FirstOrDefault(k => string.Equals(k, recordType, StringComparison.OrdinalIgnoreCase));
+        if (canonical is null)
+        {
+            return (string.Empty, 0, ConnectWiseErrors.InvalidObject(resource, ("InvalidField", $"The value {recordType} is not valid for recordType.", "recordType")));
+        }
+
+        return records[canonical].Find(recordId) is null
+            ? (string.Empty, 0, ConnectWiseErrors.InvalidObject(resource, ("NotFound", $"{canonical} recId {recordId} not found", "recordId")))
+            : (canonical, recordId, null);
+    }
+
+    /// <summary>The documents matching the optional <c>recordType</c> / <c>recordId</c> query parameters; null, or a 400 for a recordId that is not a number.</summary>
+    private static IResult? DocumentsAttachedTo(ConnectWiseData data, IQueryCollection query, out IReadOnlyList<JsonObject> documents)
+    {
+        documents = data.Documents.All();
+        var recordType = query["recordType"].FirstOrDefault();
+        var recordIdText = query["recordId"].FirstOrDefault();
+        long? recordId = null;
+        if (!string.IsNullOrEmpty(recordIdText))
+        {
+            if (!int.TryParse(recordIdText, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return ConnectWiseErrors.InvalidParameter("recordId", $"The value {recordIdText} is not valid for recordId.");
+            }
+
+            recordId = parsed;
+        }
+
+        if (string.IsNullOrEmpty(recordType) && recordId is null)
+        {
+            return null;
+        }
+
+        var attached = data.DocumentRecords.All()
+            .Where(link => (string.IsNullOrEmpty(recordType) || string.Equals(JsonRecords.GetString(link["recordType"]), recordType, StringComparison.OrdinalIgnoreCase))
+                && (recordId is null || Number(link["recordId"]) == recordId))
+            .Select(JsonRecords.GetId)
+            .ToHashSet();
+        documents = [.. documents.Where(d => attached.Contains(JsonRecords.GetId(d)))];
+        return null;
     }
 }

@@ -267,6 +267,71 @@ internal static class ConnectWiseWrites
         return null;
     }
 
+    /// <summary>
+    /// Validates a new catalog item against the vendor's model (identifier ≤ 75, description ≤ 60 and
+    /// customerDescription ≤ 6,000 characters, subcategory and type required, a unique identifier, the
+    /// productClass enum), reporting every problem in one answer, then completes references and defaults.
+    /// </summary>
+    public static IResult? CompleteCatalogItem(ConnectWiseData data, JsonObject item)
+    {
+        const string resource = "catalogItem";
+        var errors = new List<(string Code, string Message, string Field)>();
+        foreach (var (field, maxLength) in new[] { ("identifier", 75), ("description", 60), ("customerDescription", 6000) })
+        {
+            var value = JsonRecords.GetString(JsonRecords.Get(item, field));
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                errors.Add(("MissingRequiredField", $"The {field} field is required.", field));
+            }
+            else if (value.Length > maxLength)
+            {
+                errors.Add(("MaxLengthField", $"The field {field} must be a string with a maximum length of {maxLength}.", field));
+            }
+        }
+
+        var identifier = JsonRecords.GetString(JsonRecords.Get(item, "identifier"));
+        if (identifier is not null && data.Catalog.All().Any(c => string.Equals(JsonRecords.GetString(c["identifier"]), identifier, StringComparison.OrdinalIgnoreCase)))
+        {
+            errors.Add(("ObjectExists", $"The identifier {identifier} is already in use.", "identifier"));
+        }
+
+        // The sandbox serves no procurement/subcategories or procurement/types: the ones its catalog uses are the ones the site has.
+        foreach (var (field, label) in new[] { ("subcategory", "Subcategory"), ("type", "Product Type") })
+        {
+            if (JsonRecords.Get(item, field) is not JsonObject reference)
+            {
+                errors.Add(("MissingRequiredField", $"The {field} field is required.", field));
+                continue;
+            }
+
+            var known = data.Catalog.All().Select(c => c[field]).OfType<JsonObject>().DistinctBy(JsonRecords.GetId);
+            if (FindByRef(known, reference, "name") is { } match)
+            {
+                item[field] = match.DeepClone();
+            }
+            else
+            {
+                errors.Add(("NotFound", $"{label} {Describe(reference)} not found.", $"{field}/id"));
+            }
+        }
+
+        // The model documents NonInventory as the default class.
+        var productClass = JsonRecords.GetString(JsonRecords.Get(item, "productClass")) ?? "NonInventory";
+        if (productClass is not ("Agreement" or "Bundle" or "Inventory" or "NonInventory" or "Service"))
+        {
+            errors.Add(("InvalidField", $"The value {productClass} is not valid for productClass.", "productClass"));
+        }
+
+        if (errors.Count > 0)
+        {
+            return ConnectWiseErrors.InvalidObject(resource, [.. errors]);
+        }
+
+        item["productClass"] = productClass;
+        item["inactiveFlag"] ??= false;
+        return null;
+    }
+
     private static JsonObject TeamRef(JsonObject team, long boardId)
     {
         var teamId = JsonRecords.GetId(team);

@@ -96,10 +96,17 @@ public sealed partial class SpecConformanceTests(SandboxHost host) : IClassFixtu
         await Ok(client.PostAsync("service/tickets/search?pageSize=2", Json("""{"conditions":"id < 10","orderBy":"id desc"}""")));
         await Ok(client.GetAsync("system/info"));
         await Ok(client.GetAsync("system/mySecurity"));
-        await Ok(client.GetAsync("system/documents"));
         // The multipart request has no JSON schema to check, so the upload goes unrecorded and only its response is validated.
-        using var form = new MultipartFormDataContent { { new ByteArrayContent("x"u8.ToArray()), "file", "x.txt" } };
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("Agreement"), "recordType" },
+            { new StringContent("1"), "recordId" },
+            { new ByteArrayContent("x"u8.ToArray()), "file", "x.txt" },
+        };
         var document = await unrecorded.PostAsync("system/documents", form);
+        await Ok(client.GetAsync("system/documents"));
+        await Ok(client.GetAsync("system/documents?recordType=Agreement&recordId=1"));
+        await Ok(client.GetAsync("system/documents/count?recordType=Agreement&recordId=1"));
         using (var body = System.Text.Json.JsonDocument.Parse(await document.Content.ReadAsStringAsync()))
         {
             SpecAssert.Conforms(VendorSpec.ConnectWise.ValidateResponse(HttpMethod.Post, "/system/documents", (int)document.StatusCode, body.RootElement));
@@ -117,6 +124,14 @@ public sealed partial class SpecConformanceTests(SandboxHost host) : IClassFixtu
         await Ok(client.PatchAsync($"finance/agreements/1/additions/{additionId}", Json("""[{"op":"replace","path":"quantity","value":4}]""")));
         await Ok(client.PutAsync($"finance/agreements/1/additions/{additionId}", Json(addition.ToJsonString())));
         await Ok(client.DeleteAsync($"finance/agreements/1/additions/{additionId}"));
+
+        await Ok(client.PostAsync("procurement/catalog", Json("""{"identifier":"CONF-1","description":"Conformance","customerDescription":"Conformance","subcategory":{"id":1},"type":{"id":1},"productClass":"Service","price":1.5}""")));
+        // A refused item is not a valid request, so only the error body is validated.
+        var refused = await unrecorded.PostAsync("procurement/catalog", Json("""{"identifier":"CONF-1"}"""));
+        using (var body = System.Text.Json.JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+        {
+            SpecAssert.Conforms(VendorSpec.ConnectWise.ValidateResponse(HttpMethod.Post, "/procurement/catalog", (int)refused.StatusCode, body.RootElement));
+        }
 
         await Ok(plain.GetAsync("/sandbox/connectwise/login/companyinfo/sandbox"));
     }

@@ -98,6 +98,7 @@ public sealed class ConnectWiseSecurityTests(SandboxHost host) : IClassFixture<S
     [InlineData("PsaPortalReadOnly", "POST", "service/tickets", HttpStatusCode.Forbidden)]
     [InlineData("PsaPortalTicketing", "GET", "finance/agreements", HttpStatusCode.Forbidden)]
     [InlineData("PsaPortalTicketing", "GET", "procurement/catalog", HttpStatusCode.Forbidden)]
+    [InlineData("PsaPortalReadOnly", "POST", "procurement/catalog", HttpStatusCode.Forbidden)]
     [InlineData("PsaPortalTicketing", "GET", "company/companies", HttpStatusCode.OK)]
     [InlineData("PsaPortalFull", "GET", "finance/agreements/types", HttpStatusCode.OK)]
     public async Task Request_PerSecurityProfile_AllowsOrReturnsVendor403(string member, string method, string path, HttpStatusCode expected)

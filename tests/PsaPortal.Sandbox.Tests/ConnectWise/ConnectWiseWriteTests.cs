@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using PsaPortal.Sandbox.Seed;
 using PsaPortal.Sandbox.Tests.Infrastructure;
 using static PsaPortal.Sandbox.Tests.Infrastructure.HttpAssert;
 
@@ -182,13 +183,7 @@ public sealed class ConnectWiseWriteTests(SandboxHost host) : IClassFixture<Sand
     {
         // Arrange
         using var client = host.ConnectWise();
-        using var form = new MultipartFormDataContent
-        {
-            { new StringContent("Ticket"), "recordType" },
-            { new StringContent("1"), "recordId" },
-            { new StringContent("Incident report"), "title" },
-            { new ByteArrayContent("report body"u8.ToArray()), "file", "report.txt" },
-        };
+        using var form = DocumentForm("Ticket", "1", "report.txt", "report body");
 
         // Act
         var document = await JsonAsync(await client.PostAsync("system/documents", form), HttpStatusCode.Created);
@@ -197,7 +192,127 @@ public sealed class ConnectWiseWriteTests(SandboxHost host) : IClassFixture<Sand
         // Assert
         Assert.Equal("report.txt", document["fileName"]!.GetValue<string>());
         Assert.Equal(11, document["size"]!.GetValue<int>());
+        Assert.Null(document["recordType"]);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+    }
+
+    [Fact]
+    public async Task GetDocuments_ByRecordTypeAndId_ListsAndCountsOnlyThatRecordsDocuments()
+    {
+        // Arrange
+        using var client = host.ConnectWise();
+        var agreementId = host.Sandbox.ConnectWise.Data.Agreements.All()[^1]["id"]!.GetValue<long>();
+        using var csv = DocumentForm("agreement", agreementId.ToString(System.Globalization.CultureInfo.InvariantCulture), "lines.csv", "sku,quantity\nEDR,3\n");
+        using var other = DocumentForm("Company", "2", "lines.csv", "sku,quantity\n");
+        var attached = await JsonAsync(await client.PostAsync("system/documents", csv), HttpStatusCode.Created);
+        await JsonAsync(await client.PostAsync("system/documents", other), HttpStatusCode.Created);
+
+        // Act
+        var documents = await ArrayAsync(await client.GetAsync($"system/documents?recordType=Agreement&recordId={agreementId}"));
+        var count = await JsonAsync(await client.GetAsync($"system/documents/count?recordType=Agreement&recordId={agreementId}"));
+        var none = await ArrayAsync(await client.GetAsync($"system/documents?recordType=Agreement&recordId={agreementId - 1}"));
+
+        // Assert
+        Assert.Equal([attached["id"]!.GetValue<long>()], Ids(documents));
+        Assert.Equal("lines.csv", documents[0]!["fileName"]!.GetValue<string>());
+        Assert.Equal(1, count["count"]!.GetValue<int>());
+        Assert.Empty(none);
+    }
+
+    [Theory]
+    [InlineData(null, "1", "MissingRequiredField", "recordType")]
+    [InlineData("Agreement", null, "MissingRequiredField", "recordId")]
+    [InlineData("Agreement", "one", "InvalidField", "recordId")]
+    [InlineData("Invoice", "1", "InvalidField", "recordType")]
+    [InlineData("Agreement", "999999", "NotFound", "recordId")]
+    public async Task PostDocument_WithoutAnExistingRecord_Returns400(string? recordType, string? recordId, string code, string field)
+    {
+        // Arrange
+        using var client = host.ConnectWise();
+        using var form = DocumentForm(recordType, recordId, "x.txt", "x");
+        var before = host.Sandbox.ConnectWise.Data.Documents.Count;
+
+        // Act
+        var body = await JsonAsync(await client.PostAsync("system/documents", form), HttpStatusCode.BadRequest);
+
+        // Assert
+        Assert.Equal("InvalidObject", body["code"]!.GetValue<string>());
+        Assert.Equal(code, body["errors"]![0]!["code"]!.GetValue<string>());
+        Assert.Equal(field, body["errors"]![0]!["field"]!.GetValue<string>());
+        Assert.Equal(before, host.Sandbox.ConnectWise.Data.Documents.Count);
+    }
+
+    [Fact]
+    public async Task PostCatalogItem_RequiredFields_Returns201CompletedAndListed()
+    {
+        // Arrange
+        using var client = host.ConnectWise();
+        var item = """{"identifier":"EDR-SRV","description":"EDR for servers","customerDescription":"Endpoint protection for servers","subcategory":{"id":1},"type":{"id":1},"price":12.5,"cost":4}""";
+
+        // Act
+        var created = await JsonAsync(await client.PostAsync("procurement/catalog", Json(item)), HttpStatusCode.Created);
+        var listed = await ArrayAsync(await client.GetAsync("procurement/catalog?conditions=identifier%3D%22EDR-SRV%22"));
+
+        // Assert
+        Assert.True(created["id"]!.GetValue<long>() > SandboxSeedData.Products.Count);
+        Assert.Equal("NonInventory", created["productClass"]!.GetValue<string>());
+        Assert.False(created["inactiveFlag"]!.GetValue<bool>());
+        Assert.Equal("Security Services", created["subcategory"]!["name"]!.GetValue<string>());
+        Assert.EndsWith("/apis/3.0/procurement/subcategories/1", created["subcategory"]!["_info"]!["subcategory_href"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("PsaPortalFull", created["_info"]!["enteredBy"]!.GetValue<string>());
+        Assert.Equal([created["id"]!.GetValue<long>()], Ids(listed));
+    }
+
+    [Fact]
+    public async Task PostCatalogItem_SeveralProblems_Returns400ListingEachField()
+    {
+        // Arrange
+        using var client = host.ConnectWise();
+        var item = $$"""{"identifier":"{{new string('X', 76)}}","customerDescription":"x","subcategory":{"id":99},"productClass":"Hardware"}""";
+
+        // Act
+        var body = await JsonAsync(await client.PostAsync("procurement/catalog", Json(item)), HttpStatusCode.BadRequest);
+
+        // Assert
+        Assert.Equal("catalogItem object is invalid", body["message"]!.GetValue<string>());
+        var errors = ((JsonArray)body["errors"]!).Select(e => (e!["code"]!.GetValue<string>(), e["field"]!.GetValue<string>())).ToList();
+        Assert.Equal(
+            [("MaxLengthField", "identifier"), ("MissingRequiredField", "description"), ("NotFound", "subcategory/id"), ("MissingRequiredField", "type"), ("InvalidField", "productClass")],
+            errors);
+    }
+
+    [Fact]
+    public async Task PostCatalogItem_IdentifierInUse_Returns400ObjectExistsWhateverTheCase()
+    {
+        // Arrange
+        using var client = host.ConnectWise();
+        var existing = SandboxSeedData.Products[0].Sku.ToLowerInvariant();
+        var item = $$$"""{"identifier":"{{{existing}}}","description":"Copy","customerDescription":"Copy","subcategory":{"id":1},"type":{"name":"Recurring Service"}}""";
+
+        // Act
+        var body = await JsonAsync(await client.PostAsync("procurement/catalog", Json(item)), HttpStatusCode.BadRequest);
+
+        // Assert
+        var error = Assert.Single((JsonArray)body["errors"]!)!;
+        Assert.Equal("ObjectExists", error["code"]!.GetValue<string>());
+        Assert.Equal("identifier", error["field"]!.GetValue<string>());
+    }
+
+    private static MultipartFormDataContent DocumentForm(string? recordType, string? recordId, string fileName, string content)
+    {
+        var form = new MultipartFormDataContent();
+        if (recordType is not null)
+        {
+            form.Add(new StringContent(recordType), "recordType");
+        }
+
+        if (recordId is not null)
+        {
+            form.Add(new StringContent(recordId), "recordId");
+        }
+
+        form.Add(new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(content)), "file", fileName);
+        return form;
     }
 
     [Fact]
