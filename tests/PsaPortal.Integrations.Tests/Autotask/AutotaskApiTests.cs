@@ -203,7 +203,7 @@ public sealed class AutotaskApiTests(SandboxFixture host) : IClassFixture<Sandbo
     }
 
     [Fact]
-    public async Task Tickets_CreateUpdateComplete_RoundTrip()
+    public async Task Tickets_CreateUpdateCompleteReopen_RoundTripReportsClosedFromCompletedDate()
     {
         // Arrange
         var api = _clients.Autotask();
@@ -213,13 +213,20 @@ public sealed class AutotaskApiTests(SandboxFixture host) : IClassFixture<Sandbo
         var updated = await api.UpdateTicketAsync(created.Id, new PsaTicketChange(Summary: "Suspicious sign-in blocked (2)", PriorityId: 1));
         var completed = await api.SetTicketStatusAsync(created.Id, AutotaskPicklists.CompleteStatus);
         var found = await api.QueryTicketsAsync(AutotaskFilter.Where("id").Equal(created.Id)).SingleAsync();
+        var inProgress = AutotaskPicklists.Statuses.Single(status => status.Label == "In Progress").Value;
+        var reopened = await api.SetTicketStatusAsync(created.Id, inProgress);
 
         // Assert
         Assert.Equal(AutotaskPicklists.MonitoringAlertQueue, created.BoardId);
+        Assert.False(created.IsClosed);
         Assert.Equal("Suspicious sign-in blocked (2)", updated.Summary);
         Assert.Equal(1, updated.PriorityId);
+        Assert.False(updated.IsClosed);
         Assert.Equal(AutotaskPicklists.CompleteStatus, completed.StatusId);
+        Assert.True(completed.IsClosed);
         Assert.Equal(created.Id, found.Id);
+        Assert.True(found.IsClosed);
+        Assert.False(reopened.IsClosed);
     }
 
     [Fact]

@@ -208,16 +208,36 @@ public sealed class ConnectWiseApiTests(SandboxFixture host) : IClassFixture<San
     }
 
     [Fact]
-    public async Task UploadAgreementDocument_Csv_CreatesDocument()
+    public async Task UploadAgreementDocument_Csv_IsAttachedToThatAgreement()
     {
+        // Arrange
+        using var vendor = host.ConnectWiseHttp();
+
         // Act
-        var document = await _clients.ConnectWise().UploadAgreementDocumentAsync(1, "invoice-lines.csv", "sku,quantity\nBKP-M365-USER,4\n"u8.ToArray());
+        var document = await _clients.ConnectWise().UploadAgreementDocumentAsync(3, "invoice-lines.csv", "sku,quantity\nBKP-M365-USER,4\n"u8.ToArray());
+        var onAgreement = JsonNode.Parse(await vendor.GetStringAsync("system/documents?recordType=Agreement&recordId=3"))!.AsArray();
+        var onOtherAgreement = JsonNode.Parse(await vendor.GetStringAsync("system/documents?recordType=Agreement&recordId=4"))!.AsArray();
 
         // Assert
-        Assert.True(document.Id > 0);
         Assert.Equal("invoice-lines.csv", document.FileName);
+        var attached = Assert.Single(onAgreement)!;
+        Assert.Equal(document.Id, attached["id"]!.GetValue<long>());
+        Assert.Equal("invoice-lines.csv", attached["fileName"]!.GetValue<string>());
+        Assert.Equal(29, attached["size"]!.GetValue<int>());
+        Assert.Empty(onOtherAgreement);
         var upload = _clients.Traffic.Exchanges.Single(e => e.RequestUri.AbsolutePath.EndsWith("system/documents", StringComparison.Ordinal));
         Assert.StartsWith("multipart/form-data", upload.RequestContentType, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UploadAgreementDocument_AgreementMissing_ThrowsValidationNamingTheRecord()
+    {
+        // Act
+        var failure = await Assert.ThrowsAsync<PsaException>(() => _clients.ConnectWise().UploadAgreementDocumentAsync(987654, "lines.csv", "a,b\n"u8.ToArray()));
+
+        // Assert
+        Assert.Equal(PsaErrorKind.Validation, failure.Kind);
+        Assert.Equal("recordId", failure.Field);
     }
 
     [Fact]

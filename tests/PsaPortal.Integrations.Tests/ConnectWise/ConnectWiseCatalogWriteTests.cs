@@ -1,45 +1,88 @@
-using System.Net;
 using System.Text.Json;
 using PsaPortal.Integrations.ConnectWise;
+using PsaPortal.Integrations.Errors;
 using PsaPortal.Integrations.Psa;
 using PsaPortal.Integrations.Tests.Infrastructure;
+using PsaPortal.Sandbox.Core;
+using PsaPortal.Sandbox.Seed;
 using PsaPortal.Testing.Specs;
-using RichardSzalay.MockHttp;
 
 namespace PsaPortal.Integrations.Tests.ConnectWise;
 
-/// <summary>The sandbox does not serve POST procurement/catalog, so catalog creation is checked against a stub and the spec.</summary>
-public sealed class ConnectWiseCatalogWriteTests
+/// <summary>Catalog creation against the sandbox: a spec-conforming request, the vendor's refusals, and no replay of a failed POST.</summary>
+public sealed class ConnectWiseCatalogWriteTests(SandboxFixture host) : IClassFixture<SandboxFixture>, IDisposable
 {
+    private readonly TestClients _clients = new(host);
+
+    public void Dispose()
+    {
+        host.ResetSettings();
+        _clients.Dispose();
+    }
+
     [Fact]
-    public async Task CreateCatalogItem_Draft_PostsSpecConformingItemAndIsNotReplayedOn500()
+    public async Task CreateCatalogItem_Draft_PostsSpecConformingItemThatIsThenListed()
     {
         // Arrange
-        using var mock = new MockHttpMessageHandler(BackendDefinitionBehavior.Always);
-        mock.When("https://api-na.myconnectwise.net/login/companyinfo/acme").Respond("application/json", """{"Codebase":"v2025_1/"}""");
-        mock.Expect(HttpMethod.Post, "https://api-na.myconnectwise.net/v2025_1/apis/3.0/procurement/catalog")
-            .Respond(HttpStatusCode.Created, "application/json", """{"id":77,"identifier":"EDR-SRV","description":"EDR for servers","price":12.5,"cost":4,"inactiveFlag":false}""");
-        mock.Expect(HttpMethod.Post, "https://api-na.myconnectwise.net/v2025_1/apis/3.0/procurement/catalog")
-            .Respond(HttpStatusCode.InternalServerError, "application/json", """{"code":"ConnectWiseApi","message":"A timeout has occured. Please try again."}""");
-        using var traffic = new RecordingHandler(mock);
-        using var factory = new PsaClientFactory(new ListCallRecorder(), new PsaClientFactoryOptions { PrimaryHandler = traffic, TimeProvider = new AcceleratedTimeProvider(TestClients.Speed) });
-        var api = factory.CreateConnectWise(new ConnectWiseConnection("stub", "na.myconnectwise.net", "acme", "pub", "priv", "5f0c3a8e-6d1b-4c2a-9e47-3b8f2d6a1c90"));
+        var api = _clients.ConnectWise();
         var draft = new PsaProductDraft("EDR-SRV", "EDR for servers", SubcategoryId: 1, TypeId: 1, Price: 12.5m, Cost: 4m);
 
         // Act
         var created = await api.CreateCatalogItemAsync(draft);
-        var failure = await Record.ExceptionAsync(() => api.CreateCatalogItemAsync(draft with { Identifier = "EDR-WKS" }));
+        var listed = await api.ListCatalogAsync(ConnectWiseCondition.Field("identifier").EqualTo("EDR-SRV")).ToListAsync();
 
         // Assert
-        Assert.Equal(new PsaProduct(77, "EDR-SRV", "EDR for servers", 12.5m, 4m, false), created);
-        Assert.NotNull(failure);
-        mock.VerifyNoOutstandingExpectation();
-        var posts = traffic.Exchanges.Where(e => e.Method == HttpMethod.Post).ToList();
-        Assert.Equal(2, posts.Count);
-        using var body = JsonDocument.Parse(posts[0].RequestBody!);
-        var report = VendorSpec.ConnectWise.ValidateRequest(HttpMethod.Post, "/procurement/catalog", body.RootElement, posts[0].RequestHeaderNames);
+        Assert.Equal(new PsaProduct(created.Id, "EDR-SRV", "EDR for servers", 12.5m, 4m, false), created);
+        Assert.Equal([created], listed);
+        var post = Assert.Single(_clients.Traffic.Exchanges, e => e.Method == HttpMethod.Post);
+        Assert.Equal(201, post.StatusCode);
+        using var body = JsonDocument.Parse(post.RequestBody!);
+        var report = VendorSpec.ConnectWise.ValidateRequest(HttpMethod.Post, "/procurement/catalog", body.RootElement, post.RequestHeaderNames);
         Assert.True(report.Conforms, report.ToString());
         Assert.Equal("Agreement", body.RootElement.GetProperty("productClass").GetString());
+    }
+
+    [Fact]
+    public async Task CreateCatalogItem_IdentifierInUse_ThrowsValidationNamingTheField()
+    {
+        // Arrange
+        var api = _clients.ConnectWise();
+        var existing = SandboxSeedData.Products[0];
+
+        // Act
+        var failure = await Assert.ThrowsAsync<PsaException>(() => api.CreateCatalogItemAsync(new PsaProductDraft(existing.Sku, "Duplicate", SubcategoryId: 1, TypeId: 1)));
+
+        // Assert
+        Assert.Equal(PsaErrorKind.Validation, failure.Kind);
+        Assert.Contains(failure.VendorErrors, e => e is { Code: "ObjectExists", Field: "identifier" });
+    }
+
+    [Fact]
+    public async Task CreateCatalogItem_UnknownSubcategory_ThrowsValidationNamingTheReference()
+    {
+        // Act
+        var failure = await Assert.ThrowsAsync<PsaException>(() => _clients.ConnectWise().CreateCatalogItemAsync(new PsaProductDraft("EDR-WKS", "EDR for workstations", SubcategoryId: 999, TypeId: 1)));
+
+        // Assert
+        Assert.Equal(PsaErrorKind.Validation, failure.Kind);
+        Assert.Equal("subcategory/id", failure.Field);
+    }
+
+    [Fact]
+    public async Task CreateCatalogItem_ServerError_IsNotReplayed()
+    {
+        // Arrange
+        var api = _clients.ConnectWise();
+        await api.GetSystemInfoAsync();
+        host.Sandbox.ConnectWise.Configure(s => s with { Faults = new FaultSettings { ServerErrorRate = 1 } });
+        var before = CatalogPosts();
+
+        // Act
+        var failure = await Assert.ThrowsAsync<PsaException>(() => api.CreateCatalogItemAsync(new PsaProductDraft("EDR-MAC", "EDR for Macs", SubcategoryId: 1, TypeId: 1)));
+
+        // Assert
+        Assert.Equal(PsaErrorKind.Unavailable, failure.Kind);
+        Assert.Equal(before + 1, CatalogPosts());
     }
 
     [Fact]
@@ -57,4 +100,7 @@ public sealed class ConnectWiseCatalogWriteTests
         Assert.DoesNotContain("Secret1", text, StringComparison.Ordinal);
         Assert.DoesNotContain("IntegrationCode1", text, StringComparison.Ordinal);
     }
+
+    private int CatalogPosts() =>
+        host.Sandbox.ConnectWise.RequestLog.Entries().Count(e => e.Method == "POST" && e.Path.EndsWith("/procurement/catalog", StringComparison.Ordinal));
 }

@@ -1,8 +1,11 @@
+using System.Net.Http.Headers;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PsaPortal.Sandbox;
+using PsaPortal.Sandbox.ConnectWise;
 
 namespace PsaPortal.Integrations.Tests.Infrastructure;
 
@@ -41,6 +44,17 @@ public class SandboxFixture : IAsyncLifetime
         {
             await _app.DisposeAsync();
         }
+    }
+
+    /// <summary>A plain client on the sandbox's ConnectWise API root, to read what a client call left behind the way the vendor serves it.</summary>
+    public HttpClient ConnectWiseHttp(ConnectWiseApiMember? member = null)
+    {
+        member ??= ConnectWiseApiMember.Seeded[0];
+        var client = new HttpClient { BaseAddress = new Uri(BaseAddress, "sandbox/connectwise/v4_6_release/apis/3.0/") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ConnectWiseSandbox.CompanyId}+{member.PublicKey}:{member.PrivateKey}")));
+        client.DefaultRequestHeaders.Add("clientId", ConnectWiseSandbox.SeededClientId);
+        return client;
     }
 
     /// <summary>Puts the simulators back to their defaults (tests in a class share one host).</summary>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using PsaPortal.Integrations.ConnectWise;
 using PsaPortal.Integrations.Errors;
 using PsaPortal.Integrations.Psa;
@@ -17,25 +16,26 @@ public sealed class RetryTests(SandboxFixture host) : IClassFixture<SandboxFixtu
     public void Dispose() => host.ResetSettings();
 
     [Fact]
-    public async Task Get_429WithRetryAfterOneSecond_WaitsThatLongOnTheRealClock()
+    public async Task Get_SandboxRetryAfterOneSecond_WaitsThatLongOnTheRealClockThenSucceeds()
     {
-        // Arrange
-        using var mock = StubCodebase();
-        mock.Expect(HttpMethod.Get, "https://api-na.myconnectwise.net/v2025_1/apis/3.0/system/info").Respond(_ => TooManyRequests(TimeSpan.FromSeconds(1)));
-        mock.Expect(HttpMethod.Get, "https://api-na.myconnectwise.net/v2025_1/apis/3.0/system/info").Respond("application/json", """{"version":"v2025.1.0","isCloud":true}""");
-        var calls = new ListCallRecorder();
-        using var factory = new PsaClientFactory(calls, new PsaClientFactoryOptions { PrimaryHandler = mock, TimeProvider = TimeProvider.System });
+        // Arrange: one request fills the window, then the sandbox clock moves to one second before it closes.
+        using var clients = new TestClients(host, o => o with { TimeProvider = TimeProvider.System });
+        var api = clients.ConnectWise();
+        await api.GetSystemInfoAsync();
+        host.Sandbox.ConnectWise.Configure(s => s with { RateLimitPerMinute = 1 });
+        await api.GetSystemInfoAsync();
+        host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(59));
+        var before = clients.Calls.Records.Count;
 
         // Act
-        var info = await factory.CreateConnectWise(StubSite).GetSystemInfoAsync();
+        var info = await api.GetSystemInfoAsync();
 
         // Assert
         Assert.Equal("v2025.1.0", info.Version);
-        var attempts = calls.Records.Where(r => r.Operation == "GetSystemInfo").ToList();
+        var attempts = clients.Calls.Records.Skip(before).Where(r => r.Operation == "GetSystemInfo").ToList();
         Assert.Equal([429, 200], attempts.Select(a => a.StatusCode ?? 0));
         var waited = attempts[1].StartedAt - (attempts[0].StartedAt + attempts[0].Duration);
         Assert.InRange(waited.TotalSeconds, 0.95, 3);
-        mock.VerifyNoOutstandingExpectation();
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class RetryTests(SandboxFixture host) : IClassFixture<SandboxFixtu
     [Fact]
     public async Task Get_ServerErrorsThenSuccess_RetriesWithOneCorrelationId()
     {
-        // Arrange
+        // Arrange: a stub, because the sandbox injects faults at random rates and never answers 503.
         using var mock = StubCodebase();
         mock.Expect("https://api-na.myconnectwise.net/v2025_1/apis/3.0/system/info").Respond(HttpStatusCode.InternalServerError, "application/json", """{"code":"ConnectWiseApi","message":"A timeout has occured. Please try again."}""");
         mock.Expect("https://api-na.myconnectwise.net/v2025_1/apis/3.0/system/info").Respond(HttpStatusCode.ServiceUnavailable);
@@ -200,15 +200,5 @@ public sealed class RetryTests(SandboxFixture host) : IClassFixture<SandboxFixtu
         var mock = new MockHttpMessageHandler(BackendDefinitionBehavior.Always);
         mock.When("https://api-na.myconnectwise.net/login/companyinfo/acme").Respond("application/json", """{"Codebase":"v2025_1/","CompanyID":"acme","IsCloud":"True"}""");
         return mock;
-    }
-
-    private static HttpResponseMessage TooManyRequests(TimeSpan retryAfter)
-    {
-        var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests)
-        {
-            Content = new StringContent("""{"error":"ConnectWiseAPI","message":"Too many requests. Please try again in 1 seconds."}""", System.Text.Encoding.UTF8, "application/json"),
-        };
-        response.Headers.RetryAfter = new RetryConditionHeaderValue(retryAfter);
-        return response;
     }
 }
