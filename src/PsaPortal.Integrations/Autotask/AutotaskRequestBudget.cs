@@ -97,6 +97,14 @@ internal sealed class AutotaskRequestBudget(int concurrentRequestsPerEndpoint, d
         }
     }
 
+    public override void Dispose()
+    {
+        foreach (var limiter in _endpoints.Values)
+        {
+            limiter.Dispose();
+        }
+    }
+
     /// <summary>The object endpoint a request counts against: the entity segment after <c>V1.0/</c>.</summary>
     internal static string Endpoint(Uri? uri)
     {

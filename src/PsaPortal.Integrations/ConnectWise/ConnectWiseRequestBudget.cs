@@ -21,4 +21,6 @@ internal sealed class ConnectWiseRequestBudget(int requestsPerMinute, TimeSpan? 
 
     public override async ValueTask<IDisposable> AcquireAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
         await _limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+
+    public override void Dispose() => _limiter.Dispose();
 }
