@@ -38,6 +38,8 @@ public sealed class PortalUnderTest : IAsyncLifetime
             ["Demo:Enabled"] = "true",
             ["Demo:Password"] = DemoPassword,
             ["Sandbox:Enabled"] = "true",
+            // The sandbox's own tests cover its snapshot; here it would only race the temporary folder's removal.
+            ["Sandbox:SnapshotPath"] = "",
         });
         _factory.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
         _factory.StartServer();
@@ -107,6 +109,8 @@ public sealed class PortalUnderTest : IAsyncLifetime
     }
 
     public T GetService<T>() where T : notnull => _factory.Services.GetRequiredService<T>();
+
+    public PortalFactory Factory => _factory;
 
     /// <summary>Links ConnectWise for the organization to the built-in sandbox with the given API member keys.</summary>
     public async Task LinkConnectWiseAsync(TestOrganization organization, string publicKey, string privateKey)

@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.StaticWebAssets;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace PsaPortal.Testing;
 
@@ -31,6 +33,9 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
 
     public string DataDirectory { get; }
 
+    /// <summary>Every line the portal logged, formatted with its exception, for tests that look for leaks.</summary>
+    public ConcurrentQueue<string> LogLines { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environments.Production);
@@ -48,6 +53,7 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
                 break;
         }
 
+        builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(LogLines)));
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
@@ -75,5 +81,24 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
                 await Task.Delay(200);
             }
         }
+    }
+}
+
+internal sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new CollectingLogger(categoryName, lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class CollectingLogger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
     }
 }

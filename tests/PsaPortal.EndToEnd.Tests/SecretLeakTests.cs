@@ -1,0 +1,136 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.SystemLogs;
+
+namespace PsaPortal.EndToEnd.Tests;
+
+/// <summary>
+/// After a full link / verify / failed-link cycle on both PSAs, the secrets' bytes appear in no page, no log line, no
+/// System Logs row, no audit entry and nowhere in the database file.
+/// </summary>
+[Collection(PortalCollection.Name)]
+public sealed class SecretLeakTests(PortalUnderTest portal)
+{
+    private static readonly string[] Secrets = ["SbxFullPrivate01", "SbxFullSecret1!", "PSAPORTALSANDBOX0000000000", "WrongPrivateKey99"];
+
+    [Fact]
+    public async Task LinkVerifyAndFail_BothPsas_SecretsAppearNowhere()
+    {
+        var organization = await portal.CreateOrganizationAsync();
+        var (page, errors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(page, organization.Admin);
+        var html = new StringBuilder();
+
+        await page.GotoAsync("/integrations/connectwise");
+        await PortalUnderTest.WaitForCircuitAsync(page);
+        await page.FillAsync("input[name=SiteUrl]", $"{portal.BaseUrl}/sandbox/connectwise");
+        await page.FillAsync("input[name=CompanyId]", "sandbox");
+        await page.FillAsync("input[name=PublicKey]", "SbxFullPublic01");
+        await page.FillAsync("input[name=PrivateKey]", "WrongPrivateKey99");
+        await page.ClickAsync("[data-testid=save]");
+        await Assertions.Expect(page.Locator("[data-testid=link-result]")).ToBeVisibleAsync();
+        html.Append(await page.ContentAsync());
+        await page.FillAsync("input[name=PrivateKey]", "SbxFullPrivate01");
+        await page.ClickAsync("[data-testid=save]");
+        await page.WaitForURLAsync($"{portal.BaseUrl}/mapping");
+
+        await page.GotoAsync("/integrations/autotask");
+        await PortalUnderTest.WaitForCircuitAsync(page);
+        await page.FillAsync("input[name=UserName]", "full@psaportal-sandbox.example");
+        await page.FillAsync("input[name=Secret]", "SbxFullSecret1!");
+        await page.FillAsync("input[name=IntegrationCode]", "PSAPORTALSANDBOX0000000000");
+        await page.ClickAsync("[data-testid=save]");
+        await page.WaitForURLAsync($"{portal.BaseUrl}/mapping");
+
+        foreach (var vendor in new[] { "connectwise", "autotask" })
+        {
+            await page.GotoAsync($"/integrations/{vendor}");
+            await PortalUnderTest.WaitForCircuitAsync(page);
+            await page.ClickAsync("[data-testid=verify-start]");
+            await Assertions.Expect(page.Locator("[data-testid=verify-summary]")).Not.ToContainTextAsync("Checking", new() { Timeout = 20_000 });
+            html.Append(await page.ContentAsync());
+        }
+
+        await portal.GetService<SystemLogWriter>().FlushAsync();
+        foreach (var path in new[] { "/system-logs", "/settings", "/", "/integrations" })
+        {
+            await page.GotoAsync(path);
+            await PortalUnderTest.WaitForCircuitAsync(page);
+            html.Append(await page.ContentAsync());
+        }
+
+        await page.GotoAsync("/system-logs");
+        await PortalUnderTest.WaitForCircuitAsync(page);
+        await page.Locator("[data-testid=system-logs-grid] .rz-row-toggler").First.ClickAsync();
+        html.Append(await page.ContentAsync());
+        await PortalUnderTest.ScreenshotAsync(page, "system-logs");
+
+        var dbText = await DatabaseTextAsync();
+        var databaseBytes = DatabaseFileBytes();
+        var logs = string.Join('\n', portal.Factory.LogLines);
+
+        await using (var db = await portal.GetService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
+        {
+            Assert.True(await db.PsaCallLog.CountAsync(e => e.OrganizationId == organization.Id) > 5, "the cycle should have left System Logs rows");
+        }
+
+        foreach (var secret in Secrets)
+        {
+            Assert.DoesNotContain(secret, html.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, dbText, StringComparison.Ordinal);
+            Assert.Equal(-1, databaseBytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)));
+            Assert.Equal(-1, databaseBytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes(secret)));
+        }
+
+        Assert.Empty(errors);
+    }
+
+    // Every text column of every table, read back through SQLite itself.
+    private async Task<string> DatabaseTextAsync()
+    {
+        var text = new StringBuilder();
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(portal.Factory.DataDirectory, "psaportal.db")};Mode=ReadOnly");
+        await connection.OpenAsync();
+        var tables = new List<string>();
+        await using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table'";
+            await using var reader = await list.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var table in tables)
+        {
+            await using var select = connection.CreateCommand();
+            select.CommandText = $"SELECT * FROM \"{table}\"";
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                for (var i = 0; i < reader.FieldCount; i++)
+                {
+                    text.Append(reader.IsDBNull(i) ? "" : Convert.ToString(reader.GetValue(i))).Append('\u001f');
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private byte[] DatabaseFileBytes() =>
+        Directory.GetFiles(portal.Factory.DataDirectory, "psaportal.db*")
+            .SelectMany(file =>
+            {
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                return copy.ToArray();
+            })
+            .ToArray();
+}
