@@ -55,6 +55,26 @@ public sealed class VerifyPermissionsTests(PortalUnderTest portal)
         Assert.Empty(secondErrors);
     }
 
+    [Fact]
+    public async Task Dashboard_WhileAnotherPageVerifies_UpdatesItselfLive()
+    {
+        var organization = await portal.CreateOrganizationAsync();
+        await portal.LinkConnectWiseAsync(organization, "SbxFullPublic01", "SbxFullPrivate01");
+        var (dashboard, dashboardErrors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(dashboard, organization.Sales);
+        await Assertions.Expect(dashboard.Locator("[data-testid=dashboard-status]")).ToHaveTextAsync("Connected");
+        await Assertions.Expect(dashboard.Locator("[data-testid=dashboard-permissions]")).ToHaveTextAsync("Not verified yet.");
+        await Assertions.Expect(dashboard.Locator("[data-testid=last-sync-psa]")).ToHaveTextAsync("No sync yet");
+        var (settings, settingsErrors) = await OpenSettingsAsync(organization.Admin);
+
+        await settings.ClickAsync("[data-testid=verify-start]");
+
+        await Assertions.Expect(dashboard.Locator("[data-testid=dashboard-permissions]")).ToContainTextAsync("permissions granted", new() { Timeout = 20_000 });
+        await PortalUnderTest.ScreenshotAsync(dashboard, "dashboard-linked");
+        Assert.Empty(dashboardErrors);
+        Assert.Empty(settingsErrors);
+    }
+
     private async Task<(IPage Page, List<string> Errors)> OpenSettingsAsync(string email)
     {
         var (page, errors) = await portal.NewPageAsync();
