@@ -5,6 +5,7 @@ IBenchmark[] benchmarks =
 [
     new ConnectWiseCompaniesBenchmark(),
     new PsaClientReadsBenchmark(),
+    new LivePermissionsBenchmark(),
 ];
 
 var selected = args.Length > 0 ? benchmarks.FirstOrDefault(b => string.Equals(b.Name, args[0], StringComparison.OrdinalIgnoreCase)) : null;

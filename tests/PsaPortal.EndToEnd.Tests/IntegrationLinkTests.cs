@@ -1,3 +1,4 @@
+using PsaPortal.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using PsaPortal.Integrations;

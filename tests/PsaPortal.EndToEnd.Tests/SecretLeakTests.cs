@@ -1,3 +1,4 @@
+using PsaPortal.Testing;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;

@@ -1,3 +1,4 @@
+using PsaPortal.Testing;
 using Microsoft.Playwright;
 using PsaPortal.Web.Components.Layout;
 

@@ -1,3 +1,4 @@
+using PsaPortal.Testing;
 using System.Diagnostics;
 using Microsoft.Playwright;
 
