@@ -60,9 +60,10 @@ public sealed class VerifyPermissionsTests(PortalUnderTest portal)
     public async Task Dashboard_WhileAnotherPageVerifies_UpdatesItselfLive()
     {
         var organization = await portal.CreateOrganizationAsync();
-        await portal.LinkConnectWiseAsync(organization, "SbxFullPublic01", "SbxFullPrivate01");
         var (dashboard, dashboardErrors) = await portal.NewPageAsync();
         await PortalUnderTest.SignInAsync(dashboard, organization.Sales);
+        await Assertions.Expect(dashboard.Locator("[data-testid=empty-state]")).ToBeVisibleAsync();
+        await portal.LinkConnectWiseAsync(organization, "SbxFullPublic01", "SbxFullPrivate01");
         await Assertions.Expect(dashboard.Locator("[data-testid=dashboard-status]")).ToHaveTextAsync("Connected");
         await Assertions.Expect(dashboard.Locator("[data-testid=dashboard-permissions]")).ToHaveTextAsync("Not verified yet.");
         await Assertions.Expect(dashboard.Locator("[data-testid=last-sync-psa]")).ToHaveTextAsync("No sync yet");

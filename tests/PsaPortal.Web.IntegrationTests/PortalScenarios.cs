@@ -7,6 +7,7 @@ using PsaPortal.Web.Components.Layout;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Features.SystemLogs;
 using PsaPortal.Web.Features.Users;
 
 namespace PsaPortal.Web.IntegrationTests;
@@ -261,6 +262,31 @@ public abstract class PortalScenarios : IAsyncLifetime
         Assert.True(page.Items[0].At >= page.Items[1].At);
         Assert.Equal(["User added"], searched.Items.Select(e => e.Action));
         Assert.DoesNotContain(page.Items, e => e.OrganizationId != northwind);
+    }
+
+    [Fact]
+    public async Task CleanUpSystemLogsJob_Nightly_DeletesOnlyEntriesOlderThanRetention()
+    {
+        var organizationId = await AddOrganizationAsync("Northwind MSP");
+        await using (var db = await CreateDbContextAsync())
+        {
+            foreach (var age in new[] { 45, 31, 29, 0 })
+            {
+                db.PsaCallLog.Add(new PsaCallLogEntry
+                {
+                    OrganizationId = organizationId, StartedAt = DateTimeOffset.UtcNow.AddDays(-age), Vendor = "ConnectWise",
+                    Operation = $"age {age}", Method = "GET", Url = "https://api-na.myconnectwise.net/", CorrelationId = "c",
+                });
+            }
+
+            await db.SaveChangesAsync();
+        }
+
+        var job = ActivatorUtilities.CreateInstance<CleanUpSystemLogsJob>(_factory.Services);
+        await job.Execute(null!, CancellationToken.None);
+
+        await using var check = await CreateDbContextAsync();
+        Assert.Equal(["age 0", "age 29"], await check.PsaCallLog.Select(e => e.Operation).OrderBy(o => o).ToListAsync());
     }
 
     private PortalBrowser NewBrowser() =>

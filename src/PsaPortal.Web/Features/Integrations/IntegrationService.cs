@@ -10,6 +10,7 @@ using PsaPortal.Integrations.Permissions;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Features.Live;
 
 namespace PsaPortal.Web.Features.Integrations;
 
@@ -35,6 +36,7 @@ public sealed class IntegrationService(
     IntegrationSecrets secrets,
     SiteAddressPolicy sitePolicy,
     AuditLog audit,
+    IPortalEventStream events,
     IOptions<PsaOptions> psaOptions,
     TimeProvider time,
     ILogger<IntegrationService> logger)
@@ -126,6 +128,7 @@ public sealed class IntegrationService(
             integration.ProtectedPrivateKey = secrets.Protect(connection.PrivateKey);
         }, cancellationToken);
         await audit.RecordAsync(organizationId, actor, "Integration linked", "ConnectWise", $"Site {form.SiteUrl.Trim()}, company {form.CompanyId.Trim()}", cancellationToken);
+        Announce(organizationId, PsaVendor.ConnectWise, "linked");
         return new LinkResult(true, "ConnectWise is linked.");
     }
 
@@ -158,6 +161,7 @@ public sealed class IntegrationService(
             integration.ZoneDiscoveryUrl = form.UseSandbox ? connection.ZoneDiscoveryUrl.AbsoluteUri : null;
         }, cancellationToken);
         await audit.RecordAsync(organizationId, actor, "Integration linked", "Autotask", $"API user {form.UserName.Trim()}", cancellationToken);
+        Announce(organizationId, PsaVendor.Autotask, "linked");
         return new LinkResult(true, "Autotask is linked.");
     }
 
@@ -186,6 +190,7 @@ public sealed class IntegrationService(
         integration.UpdatedBy = actor.Name;
         await db.SaveChangesAsync(cancellationToken);
         await audit.RecordAsync(organizationId, actor, "Integration disconnected", vendor.ToString(), cancellationToken: cancellationToken);
+        Announce(organizationId, vendor, "disconnected");
         return new LinkResult(true, "Integration disconnected successfully.");
     }
 
@@ -217,6 +222,7 @@ public sealed class IntegrationService(
 
         await transaction.CommitAsync(cancellationToken);
         await audit.RecordAsync(organizationId, actor, "Integration deleted", vendor.ToString(), "Credentials and every setting of the integration removed", cancellationToken);
+        Announce(organizationId, vendor, "deleted");
         return new LinkResult(true, "Integration deleted.");
     }
 
@@ -247,6 +253,9 @@ public sealed class IntegrationService(
             _ => throw new InvalidOperationException($"Unknown PSA {integration.Vendor}."),
         };
     }
+
+    private void Announce(Guid organizationId, PsaVendor vendor, string change) =>
+        events.Publish(new IntegrationChanged(organizationId, time.GetUtcNow(), vendor, change));
 
     private static Guid OrganizationOf(ClaimsPrincipal user) =>
         user.GetOrganizationId() ?? throw new InvalidOperationException("The user belongs to no organization.");

@@ -18,6 +18,7 @@ public static class IntegrationsFeature
         services.AddSingleton<IPsaCallRecorder>(sp => sp.GetRequiredService<SystemLogWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<SystemLogWriter>());
         services.AddSingleton<SystemLogQuery>();
+        builder.AddSystemLogsFeature();
 
         // Every PSA connection goes through the site policy's connect callback: no private or link-local host, ever.
         services.AddSingleton<IPsaClientFactory>(sp => new PsaClientFactory(
