@@ -26,7 +26,7 @@ public sealed class VerifyPermissionsTests(PortalUnderTest portal)
             Assert.All(outcomes, outcome => Assert.Equal("Passed", outcome));
         }
 
-        await PortalUnderTest.ScreenshotAsync(first, "verify-permissions-all-passed");
+        await PortalUnderTest.ScreenshotAsync(first.Locator("[data-testid=verify-permissions]"), "verify-permissions-all-passed");
         Assert.Empty(firstErrors);
         Assert.Empty(secondErrors);
     }
@@ -51,7 +51,7 @@ public sealed class VerifyPermissionsTests(PortalUnderTest portal)
             Assert.Equal(0, await page.Locator("[data-testid=permission-row][data-outcome=CouldNotCheck]").CountAsync());
         }
 
-        await PortalUnderTest.ScreenshotAsync(first, "verify-permissions-missing-priority");
+        await PortalUnderTest.ScreenshotAsync(first.Locator("[data-testid=verify-permissions]"), "verify-permissions-missing-priority");
         Assert.Empty(firstErrors);
         Assert.Empty(secondErrors);
     }

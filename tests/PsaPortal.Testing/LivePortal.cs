@@ -156,6 +156,10 @@ public class LivePortal : IAsyncLifetime
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
 
+    /// <summary>A screenshot of one element, for parts of a page that fall below the fold.</summary>
+    public static Task ScreenshotAsync(ILocator element, string name) =>
+        element.ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png") });
+
     private static string FindChromium()
     {
         var candidates = new[] { Environment.GetEnvironmentVariable("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser" };
