@@ -33,7 +33,7 @@ public class LivePortal : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = FreeLoopbackPort();
+        var port = LoopbackPort.Free();
         _factory = new PortalFactory(new PortalDatabase.Sqlite(), new Dictionary<string, string?>
         {
             ["Demo:Enabled"] = "true",
@@ -90,16 +90,13 @@ public class LivePortal : IAsyncLifetime
     {
         var name = $"Org {Guid.NewGuid():N}"[..12];
         var domain = $"{Guid.NewGuid():N}.example"[..20];
+        var organizationId = await _factory.AddOrganizationAsync(name);
         await using var scope = _factory.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        var organization = new Organization { Name = name, CreatedAt = DateTimeOffset.UtcNow };
-        db.Organizations.Add(organization);
-        await db.SaveChangesAsync();
         var accounts = scope.ServiceProvider.GetRequiredService<UserAccounts>();
-        var result = new TestOrganization(organization.Id, name, $"admin@{domain}", $"operator@{domain}", $"sales@{domain}");
+        var result = new TestOrganization(organizationId, name, $"admin@{domain}", $"operator@{domain}", $"sales@{domain}");
         foreach (var (email, role) in new[] { (result.Admin, PortalRoles.Admin), (result.Operator, PortalRoles.FullMember), (result.Sales, PortalRoles.Sales) })
         {
-            var created = await accounts.CreateAsync(organization.Id, email, role, DemoPassword);
+            var created = await accounts.CreateAsync(organizationId, email, role, DemoPassword);
             if (!created.Succeeded)
             {
                 throw new InvalidOperationException(string.Join(" ", created.Errors.Select(e => e.Description)));
@@ -167,13 +164,6 @@ public class LivePortal : IAsyncLifetime
             ?? throw new InvalidOperationException(
                 "Chromium was not found at /usr/bin/chromium (or CHROMIUM_PATH). Install Debian's chromium package " +
                 "(apt-get install -y chromium); ./build.sh test does this for you.");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

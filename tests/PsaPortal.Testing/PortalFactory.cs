@@ -2,6 +2,10 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.StaticWebAssets;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Identity;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -58,6 +62,28 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+    }
+
+    /// <summary>A browser without JavaScript on the test server: its own cookies, redirects not followed.</summary>
+    public PortalBrowser NewBrowser() =>
+        new(CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
+
+    public Task<PortalDbContext> CreateDbContextAsync() =>
+        Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+
+    public async Task<Guid> AddOrganizationAsync(string name)
+    {
+        await using var db = await CreateDbContextAsync();
+        var organization = new Organization { Name = name, CreatedAt = DateTimeOffset.UtcNow };
+        db.Organizations.Add(organization);
+        await db.SaveChangesAsync();
+        return organization.Id;
+    }
+
+    public async Task<Guid> OrganizationIdAsync(string name)
+    {
+        await using var db = await CreateDbContextAsync();
+        return await db.Organizations.Where(o => o.Name == name).Select(o => o.Id).SingleAsync();
     }
 
     public override async ValueTask DisposeAsync()

@@ -41,7 +41,7 @@ public sealed class PostgreSqlServer : IAsyncDisposable
             await RunAsync("chown", ["postgres:postgres", dataDirectory], asPostgres: false);
         }
 
-        var server = new PostgreSqlServer(binDirectory, dataDirectory, FreeLoopbackPort(), runAsPostgresUser);
+        var server = new PostgreSqlServer(binDirectory, dataDirectory, LoopbackPort.Free(), runAsPostgresUser);
         var cluster = Path.Combine(dataDirectory, "cluster");
         await server.RunToolAsync("initdb", ["-D", cluster, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"]);
         var settings = $"-p {server.Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dataDirectory} " +
@@ -118,13 +118,6 @@ public sealed class PostgreSqlServer : IAsyncDisposable
             ?? throw new InvalidOperationException(
                 "PostgreSQL server programs (initdb, pg_ctl) were not found in /usr/lib/postgresql/*/bin or on PATH. " +
                 "Install Debian's postgresql package (apt-get install -y postgresql); ./build.sh test does this for you.");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

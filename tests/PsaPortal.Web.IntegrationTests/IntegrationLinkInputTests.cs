@@ -18,14 +18,7 @@ public sealed class IntegrationLinkInputTests : IAsyncLifetime
     private readonly PortalFactory _factory = new(new PortalDatabase.Sqlite());
     private Guid _organizationId;
 
-    public async Task InitializeAsync()
-    {
-        await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
-        var organization = new Organization { Name = "Northwind MSP", CreatedAt = DateTimeOffset.UtcNow };
-        db.Organizations.Add(organization);
-        await db.SaveChangesAsync();
-        _organizationId = organization.Id;
-    }
+    public async Task InitializeAsync() => _organizationId = await _factory.AddOrganizationAsync("Northwind MSP");
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();
 
@@ -197,7 +190,7 @@ public sealed class IntegrationLinkInputTests : IAsyncLifetime
 
     private async Task AssertNothingStoredAsync()
     {
-        await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        await using var db = await _factory.CreateDbContextAsync();
         Assert.False(await db.Integrations.AnyAsync());
     }
 }

@@ -30,7 +30,7 @@ public abstract class PortalScenarios : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _factory = new PortalFactory(await CreateDatabaseAsync());
-        Browser = NewBrowser();
+        Browser = _factory.NewBrowser();
     }
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();
@@ -63,7 +63,7 @@ public abstract class PortalScenarios : IAsyncLifetime
     public async Task Setup_SecondAttempt_IsRefusedAndCreatesNothing()
     {
         await Browser.SetUpAsync("Northwind MSP", AdminEmail, AdminPassword);
-        var stranger = NewBrowser();
+        var stranger = _factory.NewBrowser();
 
         var (page, document) = await stranger.GetAsync("/setup");
         var refusedPost = await PostSetupDirectlyAsync(stranger, "Intruder", "intruder@evil.example");
@@ -72,7 +72,7 @@ public abstract class PortalScenarios : IAsyncLifetime
         Assert.NotNull(document.QuerySelector("[data-testid=already-set-up]"));
         Assert.Null(document.QuerySelector("form"));
         Assert.Equal(HttpStatusCode.Conflict, refusedPost);
-        await using var db = await CreateDbContextAsync();
+        await using var db = await _factory.CreateDbContextAsync();
         Assert.Equal(["Northwind MSP"], await db.Organizations.Select(o => o.Name).ToListAsync());
         Assert.False(await db.Users.AnyAsync(u => u.Email == "intruder@evil.example"));
     }
@@ -95,7 +95,7 @@ public abstract class PortalScenarios : IAsyncLifetime
         });
 
         Assert.Contains(expected, document.Body!.TextContent);
-        await using var db = await CreateDbContextAsync();
+        await using var db = await _factory.CreateDbContextAsync();
         Assert.False(await db.Organizations.AnyAsync());
         Assert.False(await db.Users.AnyAsync());
     }
@@ -104,7 +104,7 @@ public abstract class PortalScenarios : IAsyncLifetime
     public async Task SignIn_WrongPassword_SaysSoThenLocksOutAfterFiveFailures()
     {
         await Browser.SetUpAsync("Northwind MSP", AdminEmail, AdminPassword);
-        var visitor = NewBrowser();
+        var visitor = _factory.NewBrowser();
 
         var (_, first) = await visitor.SignInAsync(AdminEmail, "Wrong-Password-1");
         for (var attempt = 2; attempt <= 5; attempt++)
@@ -125,7 +125,7 @@ public abstract class PortalScenarios : IAsyncLifetime
     public async Task SignIn_RightPassword_OpensTheRequestedPage()
     {
         await Browser.SetUpAsync("Northwind MSP", AdminEmail, AdminPassword);
-        var visitor = NewBrowser();
+        var visitor = _factory.NewBrowser();
 
         var (anonymous, _) = await visitor.GetAsync("/billing");
         var (signIn, _) = await visitor.SubmitFormAsync(anonymous.Headers.Location!.PathAndQuery(), "login", new Dictionary<string, string>
@@ -144,7 +144,7 @@ public abstract class PortalScenarios : IAsyncLifetime
     public async Task SignIn_ReturnUrlToAnotherSite_GoesToDashboardInstead()
     {
         await Browser.SetUpAsync("Northwind MSP", AdminEmail, AdminPassword);
-        var visitor = NewBrowser();
+        var visitor = _factory.NewBrowser();
 
         var (signIn, _) = await visitor.SubmitFormAsync("/account/login?ReturnUrl=%2F%2Fevil.example%2F", "login", new Dictionary<string, string>
         {
@@ -174,7 +174,7 @@ public abstract class PortalScenarios : IAsyncLifetime
     {
         await Browser.SetUpAsync("Northwind MSP", AdminEmail, AdminPassword);
         var password = await AddUserAsync("sales@msp.example", PortalRoles.Sales);
-        var sales = NewBrowser();
+        var sales = _factory.NewBrowser();
         await sales.SignInAsync("sales@msp.example", password);
 
         var (usersPage, _) = await sales.GetAsync("/users");
@@ -224,8 +224,8 @@ public abstract class PortalScenarios : IAsyncLifetime
     {
         await Browser.SetUpAsync("Northwind MSP", AdminEmail, AdminPassword);
         var directory = _factory.Services.GetRequiredService<UserDirectory>();
-        var northwind = await OrganizationIdAsync("Northwind MSP");
-        var contoso = await AddOrganizationAsync("Contoso IT");
+        var northwind = await _factory.OrganizationIdAsync("Northwind MSP");
+        var contoso = await _factory.AddOrganizationAsync("Contoso IT");
         await directory.AddAsync(contoso, Actor.Portal, "admin@contoso.example", PortalRoles.Admin);
         var contosoAdmin = (await directory.ListAsync(contoso)).Single();
 
@@ -244,8 +244,8 @@ public abstract class PortalScenarios : IAsyncLifetime
     public async Task AuditLog_UserChanges_AreRecordedNewestFirstAndStayInTheirOrganization()
     {
         await Browser.SetUpAsync("Northwind MSP", AdminEmail, AdminPassword);
-        var northwind = await OrganizationIdAsync("Northwind MSP");
-        var contoso = await AddOrganizationAsync("Contoso IT");
+        var northwind = await _factory.OrganizationIdAsync("Northwind MSP");
+        var contoso = await _factory.AddOrganizationAsync("Contoso IT");
         var audit = _factory.Services.GetRequiredService<AuditLog>();
         var directory = _factory.Services.GetRequiredService<UserDirectory>();
         var owner = new Actor("owner-id", AdminEmail);
@@ -267,8 +267,8 @@ public abstract class PortalScenarios : IAsyncLifetime
     [Fact]
     public async Task CleanUpSystemLogsJob_Nightly_DeletesOnlyEntriesOlderThanRetention()
     {
-        var organizationId = await AddOrganizationAsync("Northwind MSP");
-        await using (var db = await CreateDbContextAsync())
+        var organizationId = await _factory.AddOrganizationAsync("Northwind MSP");
+        await using (var db = await _factory.CreateDbContextAsync())
         {
             foreach (var age in new[] { 45, 31, 29, 0 })
             {
@@ -285,34 +285,13 @@ public abstract class PortalScenarios : IAsyncLifetime
         var job = ActivatorUtilities.CreateInstance<CleanUpSystemLogsJob>(_factory.Services);
         await job.Execute(null!, CancellationToken.None);
 
-        await using var check = await CreateDbContextAsync();
+        await using var check = await _factory.CreateDbContextAsync();
         Assert.Equal(["age 0", "age 29"], await check.PsaCallLog.Select(e => e.Operation).OrderBy(o => o).ToListAsync());
-    }
-
-    private PortalBrowser NewBrowser() =>
-        new(_factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
-
-    private async Task<PortalDbContext> CreateDbContextAsync() =>
-        await _factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
-
-    private async Task<Guid> OrganizationIdAsync(string name)
-    {
-        await using var db = await CreateDbContextAsync();
-        return await db.Organizations.Where(o => o.Name == name).Select(o => o.Id).SingleAsync();
-    }
-
-    private async Task<Guid> AddOrganizationAsync(string name)
-    {
-        await using var db = await CreateDbContextAsync();
-        var organization = new Organization { Name = name, CreatedAt = DateTimeOffset.UtcNow };
-        db.Organizations.Add(organization);
-        await db.SaveChangesAsync();
-        return organization.Id;
     }
 
     private async Task<string> AddUserAsync(string email, string role)
     {
-        var added = await _factory.Services.GetRequiredService<UserDirectory>().AddAsync(await OrganizationIdAsync("Northwind MSP"), Actor.Portal, email, role);
+        var added = await _factory.Services.GetRequiredService<UserDirectory>().AddAsync(await _factory.OrganizationIdAsync("Northwind MSP"), Actor.Portal, email, role);
         Assert.True(added.Succeeded, added.Message);
         return added.Password!;
     }

@@ -37,7 +37,7 @@ public sealed class StatusHubTests : IAsyncLifetime
         var contoso = await AddOrganizationWithAdminAsync("Contoso IT", "admin@contoso.example");
         var northwindEvents = await ConnectAsync(northwindCookie);
         var contosoEvents = await ConnectAsync(contoso.Cookie);
-        var northwindId = await OrganizationIdAsync("Northwind MSP");
+        var northwindId = await _factory.OrganizationIdAsync("Northwind MSP");
 
         await _factory.Services.GetRequiredService<AuditLog>().RecordAsync(northwindId, Actor.Portal, "Test event", "subject-1");
 
@@ -78,42 +78,23 @@ public sealed class StatusHubTests : IAsyncLifetime
 
     private async Task<string> SetUpAndSignInAsync()
     {
-        var browser = NewBrowser();
+        var browser = _factory.NewBrowser();
         await browser.SetUpAsync("Northwind MSP", "owner@msp.example", "Correct-Horse-42");
         return await SignInCookieAsync("owner@msp.example", "Correct-Horse-42");
     }
 
     private async Task<(Guid Id, string Cookie)> AddOrganizationWithAdminAsync(string name, string email)
     {
-        Guid id;
-        await using (var db = await CreateDbContextAsync())
-        {
-            var organization = new Organization { Name = name, CreatedAt = DateTimeOffset.UtcNow };
-            db.Organizations.Add(organization);
-            await db.SaveChangesAsync();
-            id = organization.Id;
-        }
-
+        var id = await _factory.AddOrganizationAsync(name);
         var added = await _factory.Services.GetRequiredService<UserDirectory>().AddAsync(id, Actor.Portal, email, PortalRoles.Admin);
         return (id, await SignInCookieAsync(email, added.Password!));
     }
 
     private async Task<string> SignInCookieAsync(string email, string password)
     {
-        var (response, _) = await NewBrowser().SignInAsync(email, password);
+        var (response, _) = await _factory.NewBrowser().SignInAsync(email, password);
         var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("PsaPortal.Auth=", StringComparison.Ordinal));
         return cookie.Split(';')[0];
     }
 
-    private PortalBrowser NewBrowser() =>
-        new(_factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
-
-    private async Task<PortalDbContext> CreateDbContextAsync() =>
-        await _factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
-
-    private async Task<Guid> OrganizationIdAsync(string name)
-    {
-        await using var db = await CreateDbContextAsync();
-        return await db.Organizations.Where(o => o.Name == name).Select(o => o.Id).SingleAsync();
-    }
 }
