@@ -12,6 +12,13 @@ for provider in Sqlite PostgreSql; do
     --context "${provider}PortalDbContext" \
     --output-dir "Data/Migrations/$provider" --namespace "PsaPortal.Web.Data.Migrations.$provider"
 done
+# With no snapshot yet, dotnet ef files it by namespace (src/PsaPortal.Web/PsaPortal/Web/…); keep it beside its migrations.
+if [ -d src/PsaPortal.Web/PsaPortal ]; then
+  for provider in Sqlite PostgreSql; do
+    mv src/PsaPortal.Web/PsaPortal/Web/Data/Migrations/$provider/*.cs "src/PsaPortal.Web/Data/Migrations/$provider/" 2>/dev/null || true
+  done
+  rm -rf src/PsaPortal.Web/PsaPortal
+fi
 # Leave the normal build without the design-time references again.
 unset EfDesign
 dotnet restore src/PsaPortal.Web >/dev/null

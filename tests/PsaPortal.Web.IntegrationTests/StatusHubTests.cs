@@ -73,6 +73,8 @@ public sealed class StatusHubTests : IAsyncLifetime
 
         var client = await SignalRJsonClient.ConnectAsync(http, new Uri(_factory.Server.BaseAddress, StatusHub.Path), sockets.ConnectAsync);
         _connections.Add(client);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.Equal(StatusHub.ReadyMethod, (await client.Invocations.ReadAsync(timeout.Token)).Target);
         return client;
     }
 

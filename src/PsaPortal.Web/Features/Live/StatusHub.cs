@@ -6,13 +6,17 @@ namespace PsaPortal.Web.Features.Live;
 
 /// <summary>
 /// <c>/hubs/status</c>: the live event stream for tests and external watchers. Signed-in users only; each
-/// connection joins its own organization's group and receives <c>event</c> messages (a <see cref="PortalEventEnvelope"/>).
+/// connection joins its own organization's group, is told <c>ready</c>, and then receives <c>event</c> messages (a
+/// <see cref="PortalEventEnvelope"/>).
 /// </summary>
 [Authorize]
 public sealed class StatusHub : Hub
 {
     public const string Path = "/hubs/status";
     public const string EventMethod = "event";
+
+    /// <summary>Sent to a new connection once it is in its organization's group: from then on it misses no event.</summary>
+    public const string ReadyMethod = "ready";
 
     public static string GroupOf(Guid organizationId) => $"organization:{organizationId}";
 
@@ -26,6 +30,7 @@ public sealed class StatusHub : Hub
 
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(organizationId));
         await base.OnConnectedAsync();
+        await Clients.Caller.SendAsync(ReadyMethod);
     }
 }
 

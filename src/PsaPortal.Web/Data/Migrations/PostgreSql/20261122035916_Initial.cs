@@ -27,6 +27,51 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "AuditEntries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    OrganizationId = table.Column<Guid>(type: "uuid", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ActorId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
+                    ActorName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Action = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Subject = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    Details = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditEntries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Integrations",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    OrganizationId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Vendor = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    SiteUrl = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
+                    CompanyId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    PublicKey = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    ProtectedPrivateKey = table.Column<string>(type: "text", nullable: true),
+                    UserName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    ProtectedSecret = table.Column<string>(type: "text", nullable: true),
+                    ProtectedIntegrationCode = table.Column<string>(type: "text", nullable: true),
+                    ZoneDiscoveryUrl = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
+                    ApiVersion = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    ConnectedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Integrations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Organizations",
                 columns: table => new
                 {
@@ -37,6 +82,51 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Organizations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "PermissionRuns",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    OrganizationId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Vendor = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    StartedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Total = table.Column<int>(type: "integer", nullable: false),
+                    Passed = table.Column<int>(type: "integer", nullable: false),
+                    Failed = table.Column<int>(type: "integer", nullable: false),
+                    CouldNotCheck = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PermissionRuns", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "PsaCallLog",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    OrganizationId = table.Column<Guid>(type: "uuid", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Vendor = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Level = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Operation = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Method = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: false),
+                    Url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    StatusCode = table.Column<int>(type: "integer", nullable: true),
+                    DurationMs = table.Column<int>(type: "integer", nullable: false),
+                    Attempt = table.Column<int>(type: "integer", nullable: false),
+                    CorrelationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    RequestHeaders = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    Failure = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PsaCallLog", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -91,6 +181,32 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         principalTable: "Organizations",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "PermissionRunResult",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    RunId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Order = table.Column<int>(type: "integer", nullable: false),
+                    Capability = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    Permission = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    HowChecked = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    Outcome = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Message = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PermissionRunResult", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PermissionRunResult_PermissionRuns_RunId",
+                        column: x => x.RunId,
+                        principalTable: "PermissionRuns",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -221,10 +337,36 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_AuditEntries_OrganizationId_At",
+                table: "AuditEntries",
+                columns: new[] { "OrganizationId", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Integrations_OrganizationId_Vendor",
+                table: "Integrations",
+                columns: new[] { "OrganizationId", "Vendor" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Organizations_Name",
                 table: "Organizations",
                 column: "Name",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PermissionRunResult_RunId",
+                table: "PermissionRunResult",
+                column: "RunId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PermissionRuns_OrganizationId_Vendor_StartedAt",
+                table: "PermissionRuns",
+                columns: new[] { "OrganizationId", "Vendor", "StartedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PsaCallLog_OrganizationId_StartedAt",
+                table: "PsaCallLog",
+                columns: new[] { "OrganizationId", "StartedAt" });
         }
 
         /// <inheritdoc />
@@ -246,10 +388,25 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                 name: "AspNetUserTokens");
 
             migrationBuilder.DropTable(
+                name: "AuditEntries");
+
+            migrationBuilder.DropTable(
+                name: "Integrations");
+
+            migrationBuilder.DropTable(
+                name: "PermissionRunResult");
+
+            migrationBuilder.DropTable(
+                name: "PsaCallLog");
+
+            migrationBuilder.DropTable(
                 name: "AspNetRoles");
 
             migrationBuilder.DropTable(
                 name: "AspNetUsers");
+
+            migrationBuilder.DropTable(
+                name: "PermissionRuns");
 
             migrationBuilder.DropTable(
                 name: "Organizations");

@@ -12,8 +12,8 @@ using PsaPortal.Web.Data;
 namespace PsaPortal.Web.Data.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgreSqlPortalDbContext))]
-    [Migration("20261122031559_PermissionRuns")]
-    partial class PermissionRuns
+    [Migration("20261122035916_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

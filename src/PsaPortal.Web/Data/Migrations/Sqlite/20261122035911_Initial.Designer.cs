@@ -11,8 +11,8 @@ using PsaPortal.Web.Data;
 namespace PsaPortal.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePortalDbContext))]
-    [Migration("20261122031554_PermissionRuns")]
-    partial class PermissionRuns
+    [Migration("20261122035911_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
