@@ -75,7 +75,7 @@ public sealed class SecretLeakTests(PortalUnderTest portal)
 
         await using (var db = await portal.GetService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
         {
-            Assert.True(await db.PsaCallLog.CountAsync(e => e.OrganizationId == organization.Id) > 5, "the cycle should have left System Logs rows");
+            Assert.True(await db.SystemLog.CountAsync(e => e.OrganizationId == organization.Id) > 5, "the cycle should have left System Logs rows");
         }
 
         foreach (var secret in Secrets)

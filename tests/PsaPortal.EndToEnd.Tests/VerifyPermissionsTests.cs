@@ -1,6 +1,8 @@
 using PsaPortal.Testing;
 using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using PsaPortal.Web.Features.SystemLogs;
 
 namespace PsaPortal.EndToEnd.Tests;
 
@@ -27,6 +29,16 @@ public sealed class VerifyPermissionsTests(PortalUnderTest portal)
         }
 
         await PortalUnderTest.ScreenshotAsync(first.Locator("[data-testid=verify-permissions]"), "verify-permissions-all-passed");
+        await portal.GetService<SystemLogWriter>().FlushAsync();
+        await using (var db = await portal.Factory.CreateDbContextAsync())
+        {
+            var jobEvents = await db.SystemLog
+                .Where(e => e.OrganizationId == organization.Id && e.Source == SystemLogSource.Job)
+                .OrderBy(e => e.Id).Select(e => e.Message).ToListAsync();
+            Assert.Equal(2, jobEvents.Count);
+            Assert.StartsWith($"Started by {organization.Admin}", jobEvents[0], StringComparison.Ordinal);
+            Assert.Matches(@"^Finished: \d+ passed, 0 missing, 0 could not be checked\.$", jobEvents[1]);
+        }
         Assert.Empty(firstErrors);
         Assert.Empty(secondErrors);
     }

@@ -272,7 +272,7 @@ public abstract class PortalScenarios : IAsyncLifetime
         {
             foreach (var age in new[] { 45, 31, 29, 0 })
             {
-                db.PsaCallLog.Add(new PsaCallLogEntry
+                db.SystemLog.Add(new SystemLogEntry
                 {
                     OrganizationId = organizationId, StartedAt = DateTimeOffset.UtcNow.AddDays(-age), Vendor = "ConnectWise",
                     Operation = $"age {age}", Method = "GET", Url = "https://api-na.myconnectwise.net/", CorrelationId = "c",
@@ -286,7 +286,7 @@ public abstract class PortalScenarios : IAsyncLifetime
         await job.Execute(null!, CancellationToken.None);
 
         await using var check = await _factory.CreateDbContextAsync();
-        Assert.Equal(["age 0", "age 29"], await check.PsaCallLog.Select(e => e.Operation).OrderBy(o => o).ToListAsync());
+        Assert.Equal(["age 0", "age 29"], await check.SystemLog.Select(e => e.Operation).OrderBy(o => o).ToListAsync());
     }
 
     private async Task<string> AddUserAsync(string email, string role)

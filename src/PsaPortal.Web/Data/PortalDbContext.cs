@@ -22,7 +22,7 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
 
     public DbSet<Integration> Integrations => Set<Integration>();
 
-    public DbSet<PsaCallLogEntry> PsaCallLog => Set<PsaCallLogEntry>();
+    public DbSet<SystemLogEntry> SystemLog => Set<SystemLogEntry>();
 
     public DbSet<PermissionRun> PermissionRuns => Set<PermissionRun>();
 

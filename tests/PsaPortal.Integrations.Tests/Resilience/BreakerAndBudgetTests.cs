@@ -24,7 +24,8 @@ public sealed class BreakerAndBudgetTests(SandboxFixture host) : IClassFixture<S
             BreakerMinimumThroughput = 4,
             BreakerFailureRatio = 0.5,
             BreakerSamplingDuration = TimeSpan.FromMinutes(1),
-            BreakerBreakDuration = TimeSpan.FromSeconds(10),
+            // 60 s on the test clock is 1.2 s of real time: the open state outlives a slow machine's pause.
+            BreakerBreakDuration = TimeSpan.FromSeconds(60),
         };
         using var clients = new TestClients(host, o => o with { ConnectWise = o.ConnectWise with { Resilience = breaker } });
         var api = clients.ConnectWise();
@@ -41,7 +42,7 @@ public sealed class BreakerAndBudgetTests(SandboxFixture host) : IClassFixture<S
         var refused = await Assert.ThrowsAsync<PsaException>(() => api.GetSystemInfoAsync());
         var stateWhileOpen = api.Health.CircuitState;
         host.Sandbox.ConnectWise.Configure(s => s with { Faults = new FaultSettings() });
-        await Task.Delay(TimeSpan.FromSeconds(10) / TestClients.Speed * 3);
+        await Task.Delay(TimeSpan.FromSeconds(60) / TestClients.Speed * 2);
         var recovered = await api.GetSystemInfoAsync();
 
         // Assert

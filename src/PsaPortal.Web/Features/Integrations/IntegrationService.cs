@@ -218,7 +218,7 @@ public sealed class IntegrationService(
 
         // Everything else tied to the integration goes in the same transaction; add each new table here.
         await db.PermissionRuns.Where(r => r.OrganizationId == organizationId && r.Vendor == vendor).ExecuteDeleteAsync(cancellationToken);
-        await db.PsaCallLog.Where(e => e.OrganizationId == organizationId && e.Vendor == vendor.ToString()).ExecuteDeleteAsync(cancellationToken);
+        await db.SystemLog.Where(e => e.OrganizationId == organizationId && e.Vendor == vendor.ToString()).ExecuteDeleteAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         await audit.RecordAsync(organizationId, actor, "Integration deleted", vendor.ToString(), "Credentials and every setting of the integration removed", cancellationToken);

@@ -16,6 +16,7 @@ public static class IntegrationsFeature
 
         services.AddSingleton<SystemLogWriter>();
         services.AddSingleton<IPsaCallRecorder>(sp => sp.GetRequiredService<SystemLogWriter>());
+        services.AddSingleton<IJobLog>(sp => sp.GetRequiredService<SystemLogWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<SystemLogWriter>());
         services.AddSingleton<SystemLogQuery>();
         builder.AddSystemLogsFeature();

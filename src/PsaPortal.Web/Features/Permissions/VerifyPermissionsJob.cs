@@ -3,6 +3,7 @@ using PsaPortal.Integrations.Permissions;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
+using PsaPortal.Web.Features.SystemLogs;
 using Quartz;
 
 namespace PsaPortal.Web.Features.Permissions;
@@ -15,9 +16,11 @@ internal sealed class VerifyPermissionsJob(
     IDbContextFactory<PortalDbContext> dbFactory,
     IntegrationService integrations,
     IPortalEventStream events,
+    IJobLog jobLog,
     TimeProvider time,
     ILogger<VerifyPermissionsJob> logger) : IJob
 {
+    public const string JobName = "Verify Permissions";
     public static readonly JobKey Key = new("verify-permissions", "integrations");
     public const string RunIdKey = "runId";
 
@@ -30,6 +33,7 @@ internal sealed class VerifyPermissionsJob(
             .SingleOrDefaultAsync(i => i.OrganizationId == run.OrganizationId && i.Vendor == run.Vendor, cancellationToken);
 
         var order = 0;
+        jobLog.Write(run.OrganizationId, run.Vendor, JobName, LogLevelName.Information, $"Started by {run.StartedBy}: {run.Total} checks.");
         try
         {
             if (integration is { HasCredentials: true })
@@ -51,11 +55,14 @@ internal sealed class VerifyPermissionsJob(
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             logger.LogError(exception, "Verify Permissions run {RunId} stopped after {Count} checks", runId, order);
+            jobLog.Write(run.OrganizationId, run.Vendor, JobName, LogLevelName.Error, $"Stopped after {order} of {run.Total} checks: {exception.Message}");
         }
         finally
         {
             run.FinishedAt = time.GetUtcNow();
             await db.SaveChangesAsync(CancellationToken.None);
+            jobLog.Write(run.OrganizationId, run.Vendor, JobName, run.Failed + run.CouldNotCheck > 0 ? LogLevelName.Warning : LogLevelName.Information,
+                $"Finished: {run.Passed} passed, {run.Failed} missing, {run.CouldNotCheck} could not be checked.");
             events.Publish(new PermissionRunFinished(run.OrganizationId, run.FinishedAt.Value, run.Id, run.Vendor, run.Passed, run.Failed, run.CouldNotCheck));
         }
     }

@@ -5,7 +5,7 @@ namespace PsaPortal.Web.Features.SystemLogs;
 
 public sealed record SystemLogFilter(string? Vendor = null, LogLevelName? Level = null, DateTimeOffset? From = null, DateTimeOffset? To = null, string? Text = null);
 
-public sealed record SystemLogPage(IReadOnlyList<PsaCallLogEntry> Items, int TotalCount);
+public sealed record SystemLogPage(IReadOnlyList<SystemLogEntry> Items, int TotalCount);
 
 /// <summary>Reads System Logs for one organization, newest first, filtered and paged in the database.</summary>
 public sealed class SystemLogQuery(IDbContextFactory<PortalDbContext> dbFactory)
@@ -13,7 +13,7 @@ public sealed class SystemLogQuery(IDbContextFactory<PortalDbContext> dbFactory)
     public async Task<SystemLogPage> QueryAsync(Guid organizationId, SystemLogFilter filter, int skip, int take, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var query = db.PsaCallLog.AsNoTracking().Where(e => e.OrganizationId == organizationId);
+        var query = db.SystemLog.AsNoTracking().Where(e => e.OrganizationId == organizationId);
         if (!string.IsNullOrEmpty(filter.Vendor))
         {
             query = query.Where(e => e.Vendor == filter.Vendor);
@@ -37,7 +37,8 @@ public sealed class SystemLogQuery(IDbContextFactory<PortalDbContext> dbFactory)
         if (!string.IsNullOrWhiteSpace(filter.Text))
         {
             var text = filter.Text.Trim();
-            query = query.Where(e => e.Url.Contains(text) || e.Operation.Contains(text) || e.CorrelationId.Contains(text)
+            query = query.Where(e => e.Operation.Contains(text) || (e.Url != null && e.Url.Contains(text))
+                || (e.CorrelationId != null && e.CorrelationId.Contains(text)) || (e.Message != null && e.Message.Contains(text))
                 || (e.Failure != null && e.Failure.Contains(text)));
         }
 
@@ -50,6 +51,6 @@ public sealed class SystemLogQuery(IDbContextFactory<PortalDbContext> dbFactory)
     public async Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.PsaCallLog.Where(e => e.StartedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+        return await db.SystemLog.Where(e => e.StartedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
     }
 }

@@ -1,29 +1,38 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using PsaPortal.Integrations;
 using PsaPortal.Integrations.Recording;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Integrations;
 
 namespace PsaPortal.Web.Features.SystemLogs;
 
+/// <summary>What jobs write to System Logs.</summary>
+public interface IJobLog
+{
+    void Write(Guid organizationId, PsaVendor vendor, string job, LogLevelName level, string message);
+}
+
 /// <summary>
-/// Receives every PSA call record on the request path (cheap: a bounded queue) and writes them to the database in
-/// batches. When the queue is full the oldest records are dropped and counted, never the caller slowed down.
+/// Receives every PSA call record and job event on the caller's path (cheap: a bounded queue) and writes them to the
+/// database in batches. When the queue is full the oldest are dropped and counted, never the caller slowed down.
 /// </summary>
-internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder
+internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJobLog
 {
     private const int MaxBatch = 500;
     private readonly IDbContextFactory<PortalDbContext> _dbFactory;
     private readonly ILogger<SystemLogWriter> _logger;
-    private readonly Channel<PsaCallRecord> _queue;
+    private readonly TimeProvider _time;
+    private readonly Channel<SystemLogEntry> _queue;
     private long _dropped;
     private volatile bool _writing;
 
-    public SystemLogWriter(IDbContextFactory<PortalDbContext> dbFactory, ILogger<SystemLogWriter> logger)
+    public SystemLogWriter(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, ILogger<SystemLogWriter> logger)
     {
         _dbFactory = dbFactory;
+        _time = time;
         _logger = logger;
-        _queue = Channel.CreateBounded<PsaCallRecord>(
+        _queue = Channel.CreateBounded<SystemLogEntry>(
             new BoundedChannelOptions(50_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             _ => Interlocked.Increment(ref _dropped));
     }
@@ -31,7 +40,25 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder
     /// <summary>Records dropped because the database could not keep up.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    public void Record(PsaCallRecord record) => _queue.Writer.TryWrite(record);
+    public void Record(PsaCallRecord record)
+    {
+        if (ToEntry(record) is { } entry)
+        {
+            _queue.Writer.TryWrite(entry);
+        }
+    }
+
+    public void Write(Guid organizationId, PsaVendor vendor, string job, LogLevelName level, string message) =>
+        _queue.Writer.TryWrite(new SystemLogEntry
+        {
+            OrganizationId = organizationId,
+            StartedAt = _time.GetUtcNow(),
+            Source = SystemLogSource.Job,
+            Vendor = vendor.ToString(),
+            Level = level,
+            Operation = Clip(job, 100),
+            Message = Clip(message, 1000),
+        });
 
     /// <summary>Waits until everything queued so far is stored; for tests.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
@@ -44,18 +71,15 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<PsaCallLogEntry>(MaxBatch);
+        var batch = new List<SystemLogEntry>(MaxBatch);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 _writing = true;
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var record))
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var entry))
                 {
-                    if (ToEntry(record) is { } entry)
-                    {
-                        batch.Add(entry);
-                    }
+                    batch.Add(entry);
                 }
 
                 await WriteAsync(batch, stoppingToken);
@@ -68,7 +92,7 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder
         }
     }
 
-    private async Task WriteAsync(List<PsaCallLogEntry> batch, CancellationToken cancellationToken)
+    private async Task WriteAsync(List<SystemLogEntry> batch, CancellationToken cancellationToken)
     {
         if (batch.Count == 0)
         {
@@ -78,7 +102,7 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder
         try
         {
             await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-            db.PsaCallLog.AddRange(batch);
+            db.SystemLog.AddRange(batch);
             await db.SaveChangesAsync(cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -87,17 +111,18 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder
         }
     }
 
-    private static PsaCallLogEntry? ToEntry(PsaCallRecord record)
+    private static SystemLogEntry? ToEntry(PsaCallRecord record)
     {
         if (!IntegrationConnectionName.TryParse(record.ConnectionName, out var organizationId))
         {
             return null;
         }
 
-        return new PsaCallLogEntry
+        return new SystemLogEntry
         {
             OrganizationId = organizationId,
             StartedAt = record.StartedAt,
+            Source = SystemLogSource.PsaCall,
             Vendor = record.Vendor.ToString(),
             Level = record.StatusCode switch
             {

@@ -453,7 +453,7 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                     b.ToTable("PermissionRunResult");
                 });
 
-            modelBuilder.Entity("PsaPortal.Web.Features.SystemLogs.PsaCallLogEntry", b =>
+            modelBuilder.Entity("PsaPortal.Web.Features.SystemLogs.SystemLogEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -465,7 +465,6 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .HasColumnType("integer");
 
                     b.Property<string>("CorrelationId")
-                        .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
@@ -481,8 +480,11 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("Message")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
                     b.Property<string>("Method")
-                        .IsRequired()
                         .HasMaxLength(10)
                         .HasColumnType("character varying(10)");
 
@@ -498,6 +500,11 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -505,7 +512,6 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .HasColumnType("integer");
 
                     b.Property<string>("Url")
-                        .IsRequired()
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
 
@@ -518,7 +524,7 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
 
                     b.HasIndex("OrganizationId", "StartedAt");
 
-                    b.ToTable("PsaCallLog");
+                    b.ToTable("SystemLog");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

@@ -440,7 +440,7 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                     b.ToTable("PermissionRunResult");
                 });
 
-            modelBuilder.Entity("PsaPortal.Web.Features.SystemLogs.PsaCallLogEntry", b =>
+            modelBuilder.Entity("PsaPortal.Web.Features.SystemLogs.SystemLogEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -450,7 +450,6 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("CorrelationId")
-                        .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
@@ -466,8 +465,11 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Message")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Method")
-                        .IsRequired()
                         .HasMaxLength(10)
                         .HasColumnType("TEXT");
 
@@ -483,6 +485,11 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("StartedAt")
                         .HasColumnType("INTEGER");
 
@@ -490,7 +497,6 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Url")
-                        .IsRequired()
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
@@ -503,7 +509,7 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("OrganizationId", "StartedAt");
 
-                    b.ToTable("PsaCallLog");
+                    b.ToTable("SystemLog");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

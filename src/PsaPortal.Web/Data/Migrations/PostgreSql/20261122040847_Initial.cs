@@ -105,28 +105,30 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
-                name: "PsaCallLog",
+                name: "SystemLog",
                 columns: table => new
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     OrganizationId = table.Column<Guid>(type: "uuid", nullable: false),
                     StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Source = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     Vendor = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     Level = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     Operation = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Method = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: false),
-                    Url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    Method = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: true),
+                    Url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    Message = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
                     StatusCode = table.Column<int>(type: "integer", nullable: true),
                     DurationMs = table.Column<int>(type: "integer", nullable: false),
                     Attempt = table.Column<int>(type: "integer", nullable: false),
-                    CorrelationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CorrelationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     RequestHeaders = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
                     Failure = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_PsaCallLog", x => x.Id);
+                    table.PrimaryKey("PK_SystemLog", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -364,8 +366,8 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                 columns: new[] { "OrganizationId", "Vendor", "StartedAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_PsaCallLog_OrganizationId_StartedAt",
-                table: "PsaCallLog",
+                name: "IX_SystemLog_OrganizationId_StartedAt",
+                table: "SystemLog",
                 columns: new[] { "OrganizationId", "StartedAt" });
         }
 
@@ -397,7 +399,7 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                 name: "PermissionRunResult");
 
             migrationBuilder.DropTable(
-                name: "PsaCallLog");
+                name: "SystemLog");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");

@@ -104,28 +104,30 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
-                name: "PsaCallLog",
+                name: "SystemLog",
                 columns: table => new
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
                     OrganizationId = table.Column<Guid>(type: "TEXT", nullable: false),
                     StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     Vendor = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     Level = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     Operation = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    Method = table.Column<string>(type: "TEXT", maxLength: 10, nullable: false),
-                    Url = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Method = table.Column<string>(type: "TEXT", maxLength: 10, nullable: true),
+                    Url = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    Message = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
                     StatusCode = table.Column<int>(type: "INTEGER", nullable: true),
                     DurationMs = table.Column<int>(type: "INTEGER", nullable: false),
                     Attempt = table.Column<int>(type: "INTEGER", nullable: false),
-                    CorrelationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CorrelationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     RequestHeaders = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
                     Failure = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_PsaCallLog", x => x.Id);
+                    table.PrimaryKey("PK_SystemLog", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -363,8 +365,8 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                 columns: new[] { "OrganizationId", "Vendor", "StartedAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_PsaCallLog_OrganizationId_StartedAt",
-                table: "PsaCallLog",
+                name: "IX_SystemLog_OrganizationId_StartedAt",
+                table: "SystemLog",
                 columns: new[] { "OrganizationId", "StartedAt" });
         }
 
@@ -396,7 +398,7 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                 name: "PermissionRunResult");
 
             migrationBuilder.DropTable(
-                name: "PsaCallLog");
+                name: "SystemLog");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");

@@ -10,8 +10,17 @@ public enum LogLevelName
     Error,
 }
 
-/// <summary>One HTTP attempt a PSA client made, already redacted by the client's call recorder.</summary>
-public sealed class PsaCallLogEntry
+public enum SystemLogSource
+{
+    PsaCall,
+    Job,
+}
+
+/// <summary>
+/// One line of System Logs: an HTTP attempt a PSA client made (already redacted by the client's call recorder), or
+/// an event of a background job (started, finished, failed).
+/// </summary>
+public sealed class SystemLogEntry
 {
     public long Id { get; set; }
 
@@ -19,15 +28,21 @@ public sealed class PsaCallLogEntry
 
     public DateTimeOffset StartedAt { get; set; }
 
+    public SystemLogSource Source { get; set; }
+
     public required string Vendor { get; set; }
 
     public LogLevelName Level { get; set; }
 
+    /// <summary>The client call (e.g. ListAdditions) or the job (e.g. Verify Permissions).</summary>
     public required string Operation { get; set; }
 
-    public required string Method { get; set; }
+    public string? Method { get; set; }
 
-    public required string Url { get; set; }
+    public string? Url { get; set; }
+
+    /// <summary>What a job event says, for a person.</summary>
+    public string? Message { get; set; }
 
     public int? StatusCode { get; set; }
 
@@ -35,7 +50,7 @@ public sealed class PsaCallLogEntry
 
     public int Attempt { get; set; }
 
-    public required string CorrelationId { get; set; }
+    public string? CorrelationId { get; set; }
 
     /// <summary>Request headers with every credential replaced, as "Name: value" lines.</summary>
     public string? RequestHeaders { get; set; }
@@ -43,10 +58,12 @@ public sealed class PsaCallLogEntry
     public string? Failure { get; set; }
 }
 
-internal sealed class PsaCallLogEntryConfiguration : IEntityTypeConfiguration<PsaCallLogEntry>
+internal sealed class SystemLogEntryConfiguration : IEntityTypeConfiguration<SystemLogEntry>
 {
-    public void Configure(EntityTypeBuilder<PsaCallLogEntry> builder)
+    public void Configure(EntityTypeBuilder<SystemLogEntry> builder)
     {
+        builder.Property(e => e.Source).HasConversion<string>().HasMaxLength(20);
+        builder.Property(e => e.Message).HasMaxLength(1000);
         builder.Property(e => e.Vendor).HasMaxLength(20);
         builder.Property(e => e.Level).HasConversion<string>().HasMaxLength(20);
         builder.Property(e => e.Operation).HasMaxLength(100);

@@ -12,7 +12,7 @@ using PsaPortal.Web.Data;
 namespace PsaPortal.Web.Data.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgreSqlPortalDbContext))]
-    [Migration("20261122035916_Initial")]
+    [Migration("20261122040847_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -456,7 +456,7 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                     b.ToTable("PermissionRunResult");
                 });
 
-            modelBuilder.Entity("PsaPortal.Web.Features.SystemLogs.PsaCallLogEntry", b =>
+            modelBuilder.Entity("PsaPortal.Web.Features.SystemLogs.SystemLogEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -468,7 +468,6 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .HasColumnType("integer");
 
                     b.Property<string>("CorrelationId")
-                        .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
@@ -484,8 +483,11 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("Message")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
                     b.Property<string>("Method")
-                        .IsRequired()
                         .HasMaxLength(10)
                         .HasColumnType("character varying(10)");
 
@@ -501,6 +503,11 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -508,7 +515,6 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .HasColumnType("integer");
 
                     b.Property<string>("Url")
-                        .IsRequired()
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
 
@@ -521,7 +527,7 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
 
                     b.HasIndex("OrganizationId", "StartedAt");
 
-                    b.ToTable("PsaCallLog");
+                    b.ToTable("SystemLog");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

@@ -11,7 +11,7 @@ using PsaPortal.Web.Data;
 namespace PsaPortal.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePortalDbContext))]
-    [Migration("20261122035911_Initial")]
+    [Migration("20261122040646_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -443,7 +443,7 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                     b.ToTable("PermissionRunResult");
                 });
 
-            modelBuilder.Entity("PsaPortal.Web.Features.SystemLogs.PsaCallLogEntry", b =>
+            modelBuilder.Entity("PsaPortal.Web.Features.SystemLogs.SystemLogEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -453,7 +453,6 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("CorrelationId")
-                        .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
@@ -469,8 +468,11 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Message")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Method")
-                        .IsRequired()
                         .HasMaxLength(10)
                         .HasColumnType("TEXT");
 
@@ -486,6 +488,11 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("StartedAt")
                         .HasColumnType("INTEGER");
 
@@ -493,7 +500,6 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Url")
-                        .IsRequired()
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
@@ -506,7 +512,7 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("OrganizationId", "StartedAt");
 
-                    b.ToTable("PsaCallLog");
+                    b.ToTable("SystemLog");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
