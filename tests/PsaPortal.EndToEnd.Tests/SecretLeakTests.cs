@@ -1,4 +1,5 @@
 using PsaPortal.Testing;
+using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -24,6 +25,7 @@ public sealed class SecretLeakTests(PortalUnderTest portal)
         var (page, errors) = await portal.NewPageAsync();
         await PortalUnderTest.SignInAsync(page, organization.Admin);
         var html = new StringBuilder();
+        await using var hub = await WatchStatusHubAsync(page);
 
         await page.GotoAsync("/integrations/connectwise");
         await PortalUnderTest.WaitForCircuitAsync(page);
@@ -69,6 +71,13 @@ public sealed class SecretLeakTests(PortalUnderTest portal)
         html.Append(await page.ContentAsync());
         await PortalUnderTest.ScreenshotAsync(page, "system-logs");
 
+        var hubMessages = new StringBuilder();
+        while (hub.Invocations.TryRead(out var invocation))
+        {
+            hubMessages.Append(invocation.Target).Append(string.Join(',', invocation.Arguments.Select(a => a.GetRawText())));
+        }
+
+        Assert.Contains("permissions.check", hubMessages.ToString(), StringComparison.Ordinal);
         var dbText = await DatabaseTextAsync();
         var databaseBytes = DatabaseFileBytes();
         var logs = string.Join('\n', portal.Factory.LogLines);
@@ -82,12 +91,31 @@ public sealed class SecretLeakTests(PortalUnderTest portal)
         {
             Assert.DoesNotContain(secret, html.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, hubMessages.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain(secret, dbText, StringComparison.Ordinal);
             Assert.Equal(-1, databaseBytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)));
             Assert.Equal(-1, databaseBytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes(secret)));
         }
 
         Assert.Empty(errors);
+    }
+
+    // An external watcher on /hubs/status with the signed-in user's cookie, as a script or dashboard would connect.
+    private async Task<SignalRJsonClient> WatchStatusHubAsync(IPage page)
+    {
+        var cookie = string.Join("; ", (await page.Context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}"));
+        var http = new HttpClient();
+        http.DefaultRequestHeaders.Add("Cookie", cookie);
+        var hub = await SignalRJsonClient.ConnectAsync(http, new Uri($"{portal.BaseUrl}/hubs/status"), async (uri, cancellationToken) =>
+        {
+            var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Cookie", cookie);
+            await socket.ConnectAsync(uri, cancellationToken);
+            return socket;
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.Equal("ready", (await hub.Invocations.ReadAsync(timeout.Token)).Target);
+        return hub;
     }
 
     // Every text column of every table, read back through SQLite itself.
