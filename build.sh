@@ -30,8 +30,9 @@ run_tests() {
   local log
   log=$(mktemp)
   set +e
-  # A hung test is dumped and killed rather than eating the CI budget.
-  dotnet test PsaPortal.sln --no-build -nologo --blame-hang-timeout 10m 2>&1 | tee "$log"
+  # One test project at a time (-m:1): the browser, PostgreSQL and sandbox suites each want both cores, and timing
+  # under contention is not what they test. A hung test is dumped and killed rather than eating the CI budget.
+  dotnet test PsaPortal.sln --no-build -nologo -m:1 --blame-hang-timeout 10m 2>&1 | tee "$log"
   local status=${PIPESTATUS[0]}
   set -e
   # One closing line over all test assemblies.

@@ -140,7 +140,15 @@ public class LivePortal : IAsyncLifetime
         await page.FillAsync("#email", email);
         await page.FillAsync("#password", password);
         await page.ClickAsync("[data-testid=sign-in]");
-        await page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal));
+        // Either the portal lets the user in, or the sign-in page says why not: report that instead of a bare timeout.
+        var signedIn = page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal), new() { Timeout = 60_000 });
+        var refused = page.Locator("[data-testid=login-error]").WaitForAsync(new() { Timeout = 60_000 });
+        if (await Task.WhenAny(signedIn, refused) == refused && !refused.IsFaulted)
+        {
+            throw new InvalidOperationException($"Sign-in as {email} was refused: {await page.InnerTextAsync("[data-testid=login-error]")}");
+        }
+
+        await signedIn;
         await WaitForCircuitAsync(page);
     }
 
