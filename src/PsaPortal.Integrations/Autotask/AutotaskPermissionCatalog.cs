@@ -44,17 +44,14 @@ public sealed class AutotaskPermissionCatalog(IAutotaskApi api) : IPermissionCat
 
     public async IAsyncEnumerable<PermissionResult> RunAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var connection = await Attempt(() => api.GetThresholdInformationAsync(cancellationToken)).ConfigureAwait(false);
-        yield return connection is null
-            ? new PermissionResult(ApiAccess, PermissionOutcome.Passed)
-            : new PermissionResult(ApiAccess, connection.Kind is PsaErrorKind.Unauthorized or PsaErrorKind.Forbidden ? PermissionOutcome.Failed : PermissionOutcome.CouldNotCheck, connection.Message);
+        var connection = await PermissionChecks.AttemptAsync(() => api.GetThresholdInformationAsync(cancellationToken)).ConfigureAwait(false);
+        foreach (var result in PermissionChecks.ConnectionOutcome(ApiAccess, connection, Requirements.Select(ToCheck), "Autotask"))
+        {
+            yield return result;
+        }
+
         if (connection is not null)
         {
-            foreach (var requirement in Requirements)
-            {
-                yield return new PermissionResult(ToCheck(requirement), PermissionOutcome.CouldNotCheck, $"Not checked: the connection to Autotask failed ({connection.Message})");
-            }
-
             yield break;
         }
 
@@ -64,7 +61,7 @@ public sealed class AutotaskPermissionCatalog(IAutotaskApi api) : IPermissionCat
             if (!entities.TryGetValue(requirement.Entity, out var info))
             {
                 AutotaskEntityAccess? access = null;
-                var failure = await Attempt(async () => access = await api.GetEntityInformationAsync(requirement.Entity, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                var failure = await PermissionChecks.AttemptAsync(async () => access = await api.GetEntityInformationAsync(requirement.Entity, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 entities[requirement.Entity] = info = (access, failure);
             }
 
@@ -99,7 +96,7 @@ public sealed class AutotaskPermissionCatalog(IAutotaskApi api) : IPermissionCat
             return new PermissionResult(check, PermissionOutcome.Passed);
         }
 
-        var probe = await Attempt(() => api.CountAsync(requirement.Entity, null, cancellationToken)).ConfigureAwait(false);
+        var probe = await PermissionChecks.AttemptAsync(() => api.CountAsync(requirement.Entity, null, cancellationToken)).ConfigureAwait(false);
         return probe switch
         {
             null => new PermissionResult(check, PermissionOutcome.Passed),
@@ -114,17 +111,4 @@ public sealed class AutotaskPermissionCatalog(IAutotaskApi api) : IPermissionCat
         requirement.Access == Access.Query
             ? $"userAccessForQuery in {requirement.Entity}/entityInformation, then {requirement.Entity}/query/count"
             : $"userAccessFor{requirement.Access} in {requirement.Entity}/entityInformation");
-
-    private static async Task<PsaException?> Attempt(Func<Task> action)
-    {
-        try
-        {
-            await action().ConfigureAwait(false);
-            return null;
-        }
-        catch (PsaException exception)
-        {
-            return exception;
-        }
-    }
 }

@@ -55,22 +55,19 @@ public sealed class ConnectWisePermissionCatalog(IConnectWiseApi api) : IPermiss
 
     public async IAsyncEnumerable<PermissionResult> RunAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var connection = await Attempt(() => api.GetSystemInfoAsync(cancellationToken)).ConfigureAwait(false);
-        yield return connection is null
-            ? new PermissionResult(ApiAccess, PermissionOutcome.Passed)
-            : new PermissionResult(ApiAccess, connection.Kind is PsaErrorKind.Unauthorized or PsaErrorKind.Forbidden ? PermissionOutcome.Failed : PermissionOutcome.CouldNotCheck, connection.Message);
+        var connection = await PermissionChecks.AttemptAsync(() => api.GetSystemInfoAsync(cancellationToken)).ConfigureAwait(false);
+        foreach (var result in PermissionChecks.ConnectionOutcome(ApiAccess, connection, Requirements.Select(ToCheck), "ConnectWise"))
+        {
+            yield return result;
+        }
+
         if (connection is not null)
         {
-            foreach (var requirement in Requirements)
-            {
-                yield return new PermissionResult(ToCheck(requirement), PermissionOutcome.CouldNotCheck, $"Not checked: the connection to ConnectWise failed ({connection.Message})");
-            }
-
             yield break;
         }
 
         IReadOnlyList<ConnectWiseSecurityLevel>? levels = null;
-        var securityFailure = await Attempt(async () => levels = await api.GetMySecurityAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        var securityFailure = await PermissionChecks.AttemptAsync(async () => levels = await api.GetMySecurityAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         foreach (var requirement in Requirements)
         {
             yield return await CheckAsync(requirement, levels, securityFailure, cancellationToken).ConfigureAwait(false);
@@ -101,7 +98,7 @@ public sealed class ConnectWisePermissionCatalog(IConnectWiseApi api) : IPermiss
             return new PermissionResult(check, row is null ? PermissionOutcome.CouldNotCheck : PermissionOutcome.Passed, row is null ? $"ConnectWise did not report the security level for {requirement.Label}." : null);
         }
 
-        var failure = await Attempt(() => probe.ProbeAsync(requirement.ProbePath, requirement.Label, cancellationToken)).ConfigureAwait(false);
+        var failure = await PermissionChecks.AttemptAsync(() => probe.ProbeAsync(requirement.ProbePath, requirement.Label, cancellationToken)).ConfigureAwait(false);
         return failure switch
         {
             null => new PermissionResult(check, PermissionOutcome.Passed),
@@ -130,17 +127,4 @@ public sealed class ConnectWisePermissionCatalog(IConnectWiseApi api) : IPermiss
         Level.Edit => row.Edit,
         _ => row.Inquire,
     };
-
-    private static async Task<PsaException?> Attempt(Func<Task> action)
-    {
-        try
-        {
-            await action().ConfigureAwait(false);
-            return null;
-        }
-        catch (PsaException exception)
-        {
-            return exception;
-        }
-    }
 }
