@@ -60,110 +60,38 @@ public sealed class IntegrationService(
     public const string AdminsOnly = "Only Admins can link a PSA or test its credentials.";
     public const string EditorsOnly = "Sales users cannot change integrations.";
 
-    public async Task<LinkResult> TestConnectWiseAsync(ClaimsPrincipal user, ConnectWiseLinkForm form, CancellationToken cancellationToken = default)
-    {
-        if (!user.IsInRole(PortalRoles.Admin))
-        {
-            return LinkResult.Failed(AdminsOnly);
-        }
+    public Task<LinkResult> TestConnectWiseAsync(ClaimsPrincipal user, ConnectWiseLinkForm form, CancellationToken cancellationToken = default) =>
+        LinkAsync(user, PsaVendor.ConnectWise, (organizationId, stored) => BuildConnectWise(organizationId, form, stored),
+            connection => ConfirmConnectWiseAsync(connection, cancellationToken), store: null, auditDetails: null, cancellationToken);
 
-        var organizationId = OrganizationOf(user);
-        var stored = await FindAsync(organizationId, PsaVendor.ConnectWise, cancellationToken);
-        var (connection, error) = BuildConnectWise(organizationId, form, stored);
-        if (connection is null)
-        {
-            return LinkResult.Failed($"{TestFailed} {error}");
-        }
-
-        var (version, failure) = await ProbeAsync(() => ConfirmConnectWiseAsync(connection, cancellationToken));
-        return version is null ? LinkResult.Failed($"{TestFailed} {failure}") : new LinkResult(true, TestSucceeded);
-    }
-
-    public async Task<LinkResult> TestAutotaskAsync(ClaimsPrincipal user, AutotaskLinkForm form, Uri portalBaseUri, CancellationToken cancellationToken = default)
-    {
-        if (!user.IsInRole(PortalRoles.Admin))
-        {
-            return LinkResult.Failed(AdminsOnly);
-        }
-
-        var organizationId = OrganizationOf(user);
-        var stored = await FindAsync(organizationId, PsaVendor.Autotask, cancellationToken);
-        var (connection, error) = BuildAutotask(organizationId, form, stored, portalBaseUri);
-        if (connection is null)
-        {
-            return LinkResult.Failed($"{TestFailed} {error}");
-        }
-
-        var (version, failure) = await ProbeAsync(() => ConfirmAutotaskAsync(connection, cancellationToken));
-        return version is null ? LinkResult.Failed($"{TestFailed} {failure}") : new LinkResult(true, TestSucceeded);
-    }
+    public Task<LinkResult> TestAutotaskAsync(ClaimsPrincipal user, AutotaskLinkForm form, Uri portalBaseUri, CancellationToken cancellationToken = default) =>
+        LinkAsync(user, PsaVendor.Autotask, (organizationId, stored) => BuildAutotask(organizationId, form, stored, portalBaseUri),
+            connection => ConfirmAutotaskAsync(connection, cancellationToken), store: null, auditDetails: null, cancellationToken);
 
     /// <summary>Tests first; stores nothing unless the PSA accepted the credentials.</summary>
-    public async Task<LinkResult> SaveConnectWiseAsync(ClaimsPrincipal user, ConnectWiseLinkForm form, CancellationToken cancellationToken = default)
-    {
-        if (!user.IsInRole(PortalRoles.Admin))
-        {
-            return LinkResult.Failed(AdminsOnly);
-        }
+    public Task<LinkResult> SaveConnectWiseAsync(ClaimsPrincipal user, ConnectWiseLinkForm form, CancellationToken cancellationToken = default) =>
+        LinkAsync(user, PsaVendor.ConnectWise, (organizationId, stored) => BuildConnectWise(organizationId, form, stored),
+            connection => ConfirmConnectWiseAsync(connection, cancellationToken),
+            (integration, connection) =>
+            {
+                integration.SiteUrl = form.SiteUrl.Trim();
+                integration.CompanyId = form.CompanyId.Trim();
+                integration.PublicKey = form.PublicKey.Trim();
+                integration.ProtectedPrivateKey = secrets.Protect(connection.PrivateKey);
+            },
+            $"Site {form.SiteUrl.Trim()}, company {form.CompanyId.Trim()}", cancellationToken);
 
-        var (organizationId, actor) = (OrganizationOf(user), Actor.From(user));
-        var stored = await FindAsync(organizationId, PsaVendor.ConnectWise, cancellationToken);
-        var (connection, error) = BuildConnectWise(organizationId, form, stored);
-        if (connection is null)
-        {
-            return LinkResult.Failed($"{NotEstablished} {error}");
-        }
-
-        var (version, failure) = await ProbeAsync(() => ConfirmConnectWiseAsync(connection, cancellationToken));
-        if (version is null)
-        {
-            return LinkResult.Failed($"{NotEstablished} {failure}");
-        }
-
-        await UpsertAsync(organizationId, PsaVendor.ConnectWise, actor, version, integration =>
-        {
-            integration.SiteUrl = form.SiteUrl.Trim();
-            integration.CompanyId = form.CompanyId.Trim();
-            integration.PublicKey = form.PublicKey.Trim();
-            integration.ProtectedPrivateKey = secrets.Protect(connection.PrivateKey);
-        }, cancellationToken);
-        await audit.RecordAsync(organizationId, actor, "Integration linked", "ConnectWise", $"Site {form.SiteUrl.Trim()}, company {form.CompanyId.Trim()}", cancellationToken);
-        Announce(organizationId, PsaVendor.ConnectWise, "linked");
-        return new LinkResult(true, "ConnectWise is linked.");
-    }
-
-    public async Task<LinkResult> SaveAutotaskAsync(ClaimsPrincipal user, AutotaskLinkForm form, Uri portalBaseUri, CancellationToken cancellationToken = default)
-    {
-        if (!user.IsInRole(PortalRoles.Admin))
-        {
-            return LinkResult.Failed(AdminsOnly);
-        }
-
-        var (organizationId, actor) = (OrganizationOf(user), Actor.From(user));
-        var stored = await FindAsync(organizationId, PsaVendor.Autotask, cancellationToken);
-        var (connection, error) = BuildAutotask(organizationId, form, stored, portalBaseUri);
-        if (connection is null)
-        {
-            return LinkResult.Failed($"{NotEstablished} {error}");
-        }
-
-        var (version, failure) = await ProbeAsync(() => ConfirmAutotaskAsync(connection, cancellationToken));
-        if (version is null)
-        {
-            return LinkResult.Failed($"{NotEstablished} {failure}");
-        }
-
-        await UpsertAsync(organizationId, PsaVendor.Autotask, actor, version, integration =>
-        {
-            integration.UserName = form.UserName.Trim();
-            integration.ProtectedSecret = secrets.Protect(connection.Secret);
-            integration.ProtectedIntegrationCode = secrets.Protect(connection.IntegrationCode);
-            integration.ZoneDiscoveryUrl = form.UseSandbox ? connection.ZoneDiscoveryUrl.AbsoluteUri : null;
-        }, cancellationToken);
-        await audit.RecordAsync(organizationId, actor, "Integration linked", "Autotask", $"API user {form.UserName.Trim()}", cancellationToken);
-        Announce(organizationId, PsaVendor.Autotask, "linked");
-        return new LinkResult(true, "Autotask is linked.");
-    }
+    public Task<LinkResult> SaveAutotaskAsync(ClaimsPrincipal user, AutotaskLinkForm form, Uri portalBaseUri, CancellationToken cancellationToken = default) =>
+        LinkAsync(user, PsaVendor.Autotask, (organizationId, stored) => BuildAutotask(organizationId, form, stored, portalBaseUri),
+            connection => ConfirmAutotaskAsync(connection, cancellationToken),
+            (integration, connection) =>
+            {
+                integration.UserName = form.UserName.Trim();
+                integration.ProtectedSecret = secrets.Protect(connection.Secret);
+                integration.ProtectedIntegrationCode = secrets.Protect(connection.IntegrationCode);
+                integration.ZoneDiscoveryUrl = form.UseSandbox ? connection.ZoneDiscoveryUrl.AbsoluteUri : null;
+            },
+            $"API user {form.UserName.Trim()}", cancellationToken);
 
     /// <summary>Clears the credentials (the private key or secret is gone for good) and marks the integration Not Connected.</summary>
     public async Task<LinkResult> DisconnectAsync(ClaimsPrincipal user, PsaVendor vendor, CancellationToken cancellationToken = default)
@@ -252,6 +180,51 @@ public sealed class IntegrationService(
                 })),
             _ => throw new InvalidOperationException($"Unknown PSA {integration.Vendor}."),
         };
+    }
+
+    /// <summary>
+    /// Test and Save, for either PSA: Admins only; the form is checked, the PSA is asked, and only when it answers and
+    /// <paramref name="store"/> is given are the credentials stored, audited and announced.
+    /// </summary>
+    private async Task<LinkResult> LinkAsync<TConnection>(
+        ClaimsPrincipal user,
+        PsaVendor vendor,
+        Func<Guid, Integration?, (TConnection? Connection, string? Error)> build,
+        Func<TConnection, Task<string>> confirm,
+        Action<Integration, TConnection>? store,
+        string? auditDetails,
+        CancellationToken cancellationToken)
+        where TConnection : class
+    {
+        if (!user.IsInRole(PortalRoles.Admin))
+        {
+            return LinkResult.Failed(AdminsOnly);
+        }
+
+        var organizationId = OrganizationOf(user);
+        var failed = store is null ? TestFailed : NotEstablished;
+        var (connection, error) = build(organizationId, await FindAsync(organizationId, vendor, cancellationToken));
+        if (connection is null)
+        {
+            return LinkResult.Failed($"{failed} {error}");
+        }
+
+        var (version, failure) = await ProbeAsync(() => confirm(connection));
+        if (version is null)
+        {
+            return LinkResult.Failed($"{failed} {failure}");
+        }
+
+        if (store is null)
+        {
+            return new LinkResult(true, TestSucceeded);
+        }
+
+        var actor = Actor.From(user);
+        await UpsertAsync(organizationId, vendor, actor, version, integration => store(integration, connection), cancellationToken);
+        await audit.RecordAsync(organizationId, actor, "Integration linked", vendor.ToString(), auditDetails, cancellationToken);
+        Announce(organizationId, vendor, "linked");
+        return new LinkResult(true, $"{vendor} is linked.");
     }
 
     private void Announce(Guid organizationId, PsaVendor vendor, string change) =>
