@@ -92,7 +92,7 @@ internal sealed class AutotaskApi : IAutotaskApi
 
     public IAsyncEnumerable<PsaCompany> QueryCompaniesAsync(AutotaskFilter? filter, CancellationToken cancellationToken = default) =>
         QueryAsync(new AutotaskCall("QueryCompanies", "Companies", "query"), filter, Json.AtQueryResultAtCompany, cancellationToken)
-            .Select(c => new PsaCompany(c.Id, c.CompanyName ?? string.Empty, c.CompanyNumber, null, c.IsActive != false));
+            .Select(c => new PsaCompany(c.Id, c.CompanyName ?? string.Empty, c.CompanyNumber, null, c.IsActive != false, c.WebAddress));
 
     public async Task<PsaTicket> GetTicketAsync(long ticketId, CancellationToken cancellationToken = default)
     {

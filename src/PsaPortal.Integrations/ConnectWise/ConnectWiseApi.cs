@@ -77,7 +77,7 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi, IConnectWiseProb
     {
         await foreach (var company in ListAsync(new ConnectWiseCall("ListCompanies", CompanyMaintenance), "company/companies", conditions, Json.ListCwCompany, forwardOnly: true, cancellationToken).ConfigureAwait(false))
         {
-            yield return new PsaCompany(company.Id, company.Name ?? string.Empty, company.Identifier, company.Status?.Name, company.DeletedFlag != true);
+            yield return new PsaCompany(company.Id, company.Name ?? string.Empty, company.Identifier, company.Status?.Name, company.DeletedFlag != true, company.Website);
         }
     }
 

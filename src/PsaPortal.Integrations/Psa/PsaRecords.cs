@@ -4,7 +4,8 @@ namespace PsaPortal.Integrations.Psa;
 // these carry what both PSAs share, in one vocabulary (see the Dictionary page for the terms).
 
 /// <summary>A ConnectWise company or an Autotask company (account).</summary>
-public sealed record PsaCompany(long Id, string Name, string? Identifier, string? Status, bool IsActive);
+/// <param name="Website">The company's web site as the PSA holds it (ConnectWise website, Autotask webAddress).</param>
+public sealed record PsaCompany(long Id, string Name, string? Identifier, string? Status, bool IsActive, string? Website = null);
 
 public sealed record PsaContact(long Id, long? CompanyId, string FirstName, string LastName, bool IsActive);
 

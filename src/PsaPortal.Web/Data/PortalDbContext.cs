@@ -1,10 +1,14 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using PsaPortal.Web.Features.Api;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
+using PsaPortal.Web.Features.Mapping;
 using PsaPortal.Web.Features.Permissions;
+using PsaPortal.Web.Features.Platform;
+using PsaPortal.Web.Features.Reference;
 using PsaPortal.Web.Features.SystemLogs;
 
 namespace PsaPortal.Web.Data;
@@ -25,6 +29,28 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<SystemLogEntry> SystemLog => Set<SystemLogEntry>();
 
     public DbSet<PermissionRun> PermissionRuns => Set<PermissionRun>();
+
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+
+    public DbSet<VendorProduct> VendorProducts => Set<VendorProduct>();
+
+    public DbSet<TenantUsage> TenantUsage => Set<TenantUsage>();
+
+    public DbSet<TenantUsageHistory> TenantUsageHistory => Set<TenantUsageHistory>();
+
+    public DbSet<Incident> Incidents => Set<Incident>();
+
+    public DbSet<InvoiceLine> InvoiceLines => Set<InvoiceLine>();
+
+    public DbSet<PsaReferenceItem> PsaReferenceItems => Set<PsaReferenceItem>();
+
+    public DbSet<PsaReferenceSyncState> PsaReferenceSyncStates => Set<PsaReferenceSyncState>();
+
+    public DbSet<TenantMapping> TenantMappings => Set<TenantMapping>();
+
+    public DbSet<ProductMapping> ProductMappings => Set<ProductMapping>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

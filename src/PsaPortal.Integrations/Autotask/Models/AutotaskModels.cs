@@ -63,7 +63,7 @@ internal sealed record AtCreateResult(long ItemId);
 
 internal sealed record AtErrorBody(List<string>? Errors);
 
-internal sealed record AtCompany(long Id, string? CompanyName, string? CompanyNumber, bool? IsActive);
+internal sealed record AtCompany(long Id, string? CompanyName, string? CompanyNumber, bool? IsActive, string? WebAddress = null);
 
 internal sealed record AtTicket
 {

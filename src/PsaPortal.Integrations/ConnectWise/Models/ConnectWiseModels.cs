@@ -36,7 +36,7 @@ internal sealed record CwSecuritySetting(
     string? DeleteLevel,
     string? InquireLevel);
 
-internal sealed record CwCompany(long Id, string? Identifier, string? Name, CwReference? Status, bool? DeletedFlag);
+internal sealed record CwCompany(long Id, string? Identifier, string? Name, CwReference? Status, bool? DeletedFlag, string? Website = null);
 
 internal sealed record CwCompanyStatus(long Id, string? Name, bool? DefaultFlag, bool? InactiveFlag);
 

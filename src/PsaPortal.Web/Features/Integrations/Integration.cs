@@ -52,6 +52,9 @@ public sealed class Integration
 
     public DateTimeOffset? ConnectedAt { get; set; }
 
+    /// <summary>When every kind of PSA reference data was last copied into the portal ("Last Sync to Platform").</summary>
+    public DateTimeOffset? ReferenceSyncedAt { get; set; }
+
     public DateTimeOffset UpdatedAt { get; set; }
 
     public string? UpdatedBy { get; set; }
