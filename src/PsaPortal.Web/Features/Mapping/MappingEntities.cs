@@ -43,6 +43,9 @@ public sealed class TenantMapping
     /// <summary>How the suggestion matched: Domain, ExactName, SimilarName.</summary>
     public string? SuggestionKind { get; set; }
 
+    /// <summary>The company of the last suggestion a person rejected; Suggest does not propose it again.</summary>
+    public long? RejectedCompanyPsaId { get; set; }
+
     /// <summary>ConnectWise agreement or Autotask contract.</summary>
     public long? AgreementPsaId { get; set; }
 

@@ -490,6 +490,9 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<long?>("RejectedCompanyPsaId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("SuggestionKind")
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");

@@ -475,6 +475,9 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("RejectedCompanyPsaId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("SuggestionKind")
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
