@@ -9,6 +9,7 @@ using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Permissions;
+using PsaPortal.Web.Features.Reference;
 using Quartz;
 using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Users;
@@ -58,6 +59,7 @@ public static class PortalApplication
         builder.AddLiveFeature();
         builder.AddIntegrationsFeature();
         builder.AddPermissionsFeature();
+        builder.AddReferenceFeature();
         builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();
         return builder;

@@ -11,6 +11,7 @@ using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Live;
+using Quartz;
 
 namespace PsaPortal.Web.Features.Integrations;
 
@@ -37,6 +38,7 @@ public sealed class IntegrationService(
     SiteAddressPolicy sitePolicy,
     AuditLog audit,
     IPortalEventStream events,
+    IntegrationSchedules schedules,
     IOptions<PsaOptions> psaOptions,
     TimeProvider time,
     ILogger<IntegrationService> logger)
@@ -117,6 +119,7 @@ public sealed class IntegrationService(
         integration.UpdatedAt = time.GetUtcNow();
         integration.UpdatedBy = actor.Name;
         await db.SaveChangesAsync(cancellationToken);
+        await UpdateSchedulesAsync(integration.Id, "pause", () => schedules.PauseAsync(integration.Id, actor.Name, CancellationToken.None));
         await audit.RecordAsync(organizationId, actor, "Integration disconnected", vendor.ToString(), cancellationToken: cancellationToken);
         Announce(organizationId, vendor, "disconnected");
         return new LinkResult(true, "Integration disconnected successfully.");
@@ -138,48 +141,71 @@ public sealed class IntegrationService(
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var deleted = await db.Integrations.Where(i => i.OrganizationId == organizationId && i.Vendor == vendor).ExecuteDeleteAsync(cancellationToken);
-        if (deleted == 0)
+        var integrationId = await db.Integrations.Where(i => i.OrganizationId == organizationId && i.Vendor == vendor).Select(i => (Guid?)i.Id).SingleOrDefaultAsync(cancellationToken);
+        if (integrationId is null)
         {
             return LinkResult.Failed($"{vendor} is not linked.");
         }
+
+        // The cached PSA reference data, its sync states and the mappings go with the row through their foreign keys (cascade).
+        await db.Integrations.Where(i => i.Id == integrationId).ExecuteDeleteAsync(cancellationToken);
 
         // Everything else tied to the integration goes in the same transaction; add each new table here.
         await db.PermissionRuns.Where(r => r.OrganizationId == organizationId && r.Vendor == vendor).ExecuteDeleteAsync(cancellationToken);
         await db.SystemLog.Where(e => e.OrganizationId == organizationId && e.Vendor == vendor.ToString()).ExecuteDeleteAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
+        await UpdateSchedulesAsync(integrationId.Value, "remove", () => schedules.RemoveAsync(integrationId.Value, CancellationToken.None));
         await audit.RecordAsync(organizationId, actor, "Integration deleted", vendor.ToString(), "Credentials and every setting of the integration removed", cancellationToken);
         Announce(organizationId, vendor, "deleted");
         return new LinkResult(true, "Integration deleted.");
     }
 
     /// <summary>The permission catalog of a linked integration, on a client built from its stored credentials.</summary>
-    public IPermissionCatalog CatalogFor(Integration integration)
+    public IPermissionCatalog CatalogFor(Integration integration) => integration.Vendor switch
     {
+        PsaVendor.ConnectWise => new ConnectWisePermissionCatalog(ConnectWiseApiFor(integration)),
+        PsaVendor.Autotask => new AutotaskPermissionCatalog(AutotaskApiFor(integration)),
+        _ => throw new InvalidOperationException($"Unknown PSA {integration.Vendor}."),
+    };
+
+    /// <summary>
+    /// The ConnectWise client of a linked integration, built from its stored credentials: the one place stored
+    /// credentials become a client. Ask per operation; the factory hands back the same client while it is in use.
+    /// </summary>
+    public IConnectWiseApi ConnectWiseApiFor(Integration integration)
+    {
+        EnsureLinked(integration, PsaVendor.ConnectWise);
+        return clients.CreateConnectWise(new ConnectWiseConnection(IntegrationConnectionName.For(integration.OrganizationId, integration.Vendor),
+            integration.SiteUrl!, integration.CompanyId!, integration.PublicKey!, secrets.Unprotect(integration.ProtectedPrivateKey!), psaOptions.Value.ConnectWiseClientId)
+        {
+            AllowInsecureHttp = sitePolicy.AllowsLoopbackSandbox,
+        });
+    }
+
+    /// <inheritdoc cref="ConnectWiseApiFor"/>
+    public IAutotaskApi AutotaskApiFor(Integration integration)
+    {
+        EnsureLinked(integration, PsaVendor.Autotask);
+        return clients.CreateAutotask(new AutotaskConnection(IntegrationConnectionName.For(integration.OrganizationId, integration.Vendor),
+            integration.UserName!, secrets.Unprotect(integration.ProtectedSecret!), secrets.Unprotect(integration.ProtectedIntegrationCode!))
+        {
+            ZoneDiscoveryUrl = new Uri(integration.ZoneDiscoveryUrl ?? psaOptions.Value.AutotaskZoneDiscoveryUrl),
+            AllowInsecureHttp = integration.ZoneDiscoveryUrl is not null && sitePolicy.AllowsLoopbackSandbox,
+        });
+    }
+
+    private static void EnsureLinked(Integration integration, PsaVendor vendor)
+    {
+        if (integration.Vendor != vendor)
+        {
+            throw new InvalidOperationException($"The integration is {integration.Vendor}, not {vendor}.");
+        }
+
         if (!integration.HasCredentials)
         {
             throw new InvalidOperationException($"{integration.Vendor} has no stored credentials.");
         }
-
-        var name = IntegrationConnectionName.For(integration.OrganizationId, integration.Vendor);
-        return integration.Vendor switch
-        {
-            PsaVendor.ConnectWise => new ConnectWisePermissionCatalog(clients.CreateConnectWise(
-                new ConnectWiseConnection(name, integration.SiteUrl!, integration.CompanyId!, integration.PublicKey!,
-                    secrets.Unprotect(integration.ProtectedPrivateKey!), psaOptions.Value.ConnectWiseClientId)
-                {
-                    AllowInsecureHttp = sitePolicy.AllowsLoopbackSandbox,
-                })),
-            PsaVendor.Autotask => new AutotaskPermissionCatalog(clients.CreateAutotask(
-                new AutotaskConnection(name, integration.UserName!, secrets.Unprotect(integration.ProtectedSecret!),
-                    secrets.Unprotect(integration.ProtectedIntegrationCode!))
-                {
-                    ZoneDiscoveryUrl = new Uri(integration.ZoneDiscoveryUrl ?? psaOptions.Value.AutotaskZoneDiscoveryUrl),
-                    AllowInsecureHttp = integration.ZoneDiscoveryUrl is not null && sitePolicy.AllowsLoopbackSandbox,
-                })),
-            _ => throw new InvalidOperationException($"Unknown PSA {integration.Vendor}."),
-        };
     }
 
     /// <summary>
@@ -221,7 +247,8 @@ public sealed class IntegrationService(
         }
 
         var actor = Actor.From(user);
-        await UpsertAsync(organizationId, vendor, actor, version, integration => store(integration, connection), cancellationToken);
+        var integrationId = await UpsertAsync(organizationId, vendor, actor, version, integration => store(integration, connection), cancellationToken);
+        await UpdateSchedulesAsync(integrationId, "activate", () => schedules.ActivateAsync(integrationId, actor.Name, CancellationToken.None));
         await audit.RecordAsync(organizationId, actor, "Integration linked", vendor.ToString(), auditDetails, cancellationToken);
         Announce(organizationId, vendor, "linked");
         return new LinkResult(true, $"{vendor} is linked.");
@@ -348,7 +375,7 @@ public sealed class IntegrationService(
         }
     }
 
-    private async Task UpsertAsync(Guid organizationId, PsaVendor vendor, Actor actor, string version, Action<Integration> apply, CancellationToken cancellationToken)
+    private async Task<Guid> UpsertAsync(Guid organizationId, PsaVendor vendor, Actor actor, string version, Action<Integration> apply, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var integration = await db.Integrations.SingleOrDefaultAsync(i => i.OrganizationId == organizationId && i.Vendor == vendor, cancellationToken);
@@ -366,5 +393,19 @@ public sealed class IntegrationService(
         integration.UpdatedAt = now;
         integration.UpdatedBy = actor.Name;
         await db.SaveChangesAsync(cancellationToken);
+        return integration.Id;
+    }
+
+    // The database change is made and stays made: a scheduler that refuses is logged, and start-up reconciles it.
+    private async Task UpdateSchedulesAsync(Guid integrationId, string change, Func<Task> update)
+    {
+        try
+        {
+            await update();
+        }
+        catch (SchedulerException exception)
+        {
+            logger.LogError(exception, "Could not {Change} the schedules of integration {IntegrationId}; they are reconciled at the next start", change, integrationId);
+        }
     }
 }

@@ -13,6 +13,8 @@ public static class IntegrationsFeature
         services.AddSingleton(new SiteAddressPolicy(allowLoopbackSandbox: builder.Configuration.GetValue<bool>("Sandbox:Enabled")));
         services.AddSingleton<IntegrationSecrets>();
         services.AddSingleton<IntegrationService>();
+        services.AddSingleton<IntegrationSchedules>();
+        services.AddHostedService<IntegrationSchedulesReconciler>();
 
         services.AddSingleton<SystemLogWriter>();
         services.AddSingleton<IPsaCallRecorder>(sp => sp.GetRequiredService<SystemLogWriter>());
