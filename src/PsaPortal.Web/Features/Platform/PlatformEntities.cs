@@ -65,6 +65,12 @@ public sealed class VendorProduct
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// Set when the platform withdraws the product (the API's DELETE); usage, history and invoice lines keep pointing
+    /// at it, and pushing the product again brings it back.
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; set; }
 }
 
 /// <summary>
