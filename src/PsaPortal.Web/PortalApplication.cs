@@ -5,10 +5,12 @@ using Microsoft.AspNetCore.DataProtection.Repositories;
 using PsaPortal.Sandbox;
 using PsaPortal.Web.Components;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Api;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Permissions;
+using PsaPortal.Web.Features.Platform;
 using PsaPortal.Web.Features.Reference;
 using Quartz;
 using PsaPortal.Web.Features.Live;
@@ -59,6 +61,8 @@ public static class PortalApplication
         builder.AddLiveFeature();
         builder.AddIntegrationsFeature();
         builder.AddPermissionsFeature();
+        builder.AddPlatformFeature();
+        builder.AddApiFeature();
         builder.AddReferenceFeature();
         builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();
@@ -111,6 +115,8 @@ public static class PortalApplication
         app.MapPortalHealthChecks();
         app.MapIdentityFeature();
         app.MapLiveFeature();
+        app.MapApiFeature();
+        app.MapPlatformFeature();
         if (app.Services.GetService<PsaSandbox>() is not null)
         {
             app.MapPsaSandbox(SandboxPathPrefix);

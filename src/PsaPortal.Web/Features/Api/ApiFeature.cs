@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
+using PsaPortal.Web.Features.Identity;
+
+namespace PsaPortal.Web.Features.Api;
+
+/// <summary>
+/// The ingest API (<c>/api/v1</c>, API keys only), its OpenAPI document (<c>/openapi/v1.json</c>) and a browsable UI
+/// (<c>/api/docs</c>). The document and the UI need no sign-in: they describe the API and hold no data
+/// (docs/adr/0007-ingest-api.md).
+/// </summary>
+public static class ApiFeature
+{
+    public const string PolicyName = "IngestApi";
+    public const string DocumentName = "v1";
+    public const string DocumentPath = "/openapi/v1.json";
+    public const string DocsPath = "api/docs";
+    private const string BearerSchemeId = "ApiKey";
+    private const string HeaderSchemeId = "ApiKeyHeader";
+
+    public static IHostApplicationBuilder AddApiFeature(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<ApiKeyService>();
+        // Only the API's policy names this scheme; the portal's default (the cookie) is left as it is.
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, _ => { });
+        services.AddAuthorizationBuilder().AddPolicy(PolicyName, policy => policy
+            .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireClaim(PortalClaims.OrganizationId));
+
+        services.AddOpenApi(DocumentName, options =>
+        {
+            options.ShouldInclude = description => description.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true;
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "PsaPortal ingest API",
+                    Version = DocumentName,
+                    Description = "The vendor platform pushes tenants, products, usage, incidents and invoice lines into one PsaPortal organization. " +
+                                  "Authenticate with an API key created by an Admin in Settings › API keys. Errors are RFC 7807 problem details.",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[BearerSchemeId] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    Description = "Authorization: Bearer psak_…",
+                };
+                document.Components.SecuritySchemes[HeaderSchemeId] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = ApiKeyAuthenticationHandler.HeaderName,
+                    Description = "X-Api-Key: psak_… (the same key, for clients that cannot set Authorization)",
+                };
+                document.Security =
+                [
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerSchemeId, document)] = [] },
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(HeaderSchemeId, document)] = [] },
+                ];
+                return Task.CompletedTask;
+            });
+        });
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapApiFeature(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGroup("/api/v1")
+            .RequireAuthorization(PolicyName)
+            // Kestrel's own limit sits above the reader's, so the reader answers 413 with a problem body first.
+            .WithMetadata(new RequestSizeLimitAttribute(ApiRequestBody.MaxBytes + 1024 * 1024))
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .MapIngestEndpoints();
+
+        endpoints.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        endpoints.MapSwaggerUI(DocsPath, options =>
+        {
+            options.SwaggerEndpoint(DocumentPath, "PsaPortal ingest API v1");
+            options.DocumentTitle = "PsaPortal ingest API";
+        }).AllowAnonymous();
+        return endpoints;
+    }
+}
