@@ -61,6 +61,18 @@ public sealed class IntegrationSchedules(ISchedulerFactory schedulers, IOptions<
         await RunReferenceSyncNowAsync(await schedulers.GetScheduler(cancellationToken), integrationId, requestedBy, cancellationToken);
 
     /// <summary>
+    /// Whether a reference sync of the integration has been picked up by Quartz and not finished (reserved or running),
+    /// on any node of a clustered scheduler.
+    /// </summary>
+    public async Task<bool> IsReferenceSyncFiringAsync(Guid integrationId, CancellationToken cancellationToken = default)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var firings = await scheduler.QueryFireInstances(
+            new FireInstanceQuery { TriggerGroup = GroupMatcher<TriggerKey>.GroupEquals(GroupOf(integrationId)), State = null }, cancellationToken);
+        return firings.Items.Any(f => f.TriggerKey.Name is ReferenceSyncTrigger or ReferenceSyncNowTrigger);
+    }
+
+    /// <summary>
     /// Makes Quartz match the database: every integration has its reference schedule (due where its last sync left
     /// it), Connected ones run and Not Connected ones are paused; groups of integrations that no longer exist go.
     /// </summary>

@@ -70,7 +70,9 @@ public sealed class ReferenceSyncJobs(
             return new ReferenceRefresh(false, $"{integration.Vendor.DisplayName()} is not connected. Link it before refreshing its reference data.");
         }
 
-        if (sync.IsRunning(integrationId) || !await schedules.RunReferenceSyncNowAsync(integrationId, actor.Name, cancellationToken))
+        // Running here, picked up by Quartz, or queued and not yet picked up: each is the refresh the user asked for.
+        if (sync.IsRunning(integrationId) || await schedules.IsReferenceSyncFiringAsync(integrationId, cancellationToken)
+            || !await schedules.RunReferenceSyncNowAsync(integrationId, actor.Name, cancellationToken))
         {
             return new ReferenceRefresh(false, AlreadyRunning);
         }
