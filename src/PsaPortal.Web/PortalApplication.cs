@@ -56,6 +56,7 @@ public static class PortalApplication
         builder.AddPortalData();
         builder.AddPortalHealthChecks();
         builder.AddIdentityFeature();
+        builder.AddDemoPlatformData();
         builder.AddUsersFeature();
         builder.AddAuditFeature();
         builder.AddLiveFeature();
