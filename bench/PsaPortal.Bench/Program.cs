@@ -6,6 +6,7 @@ IBenchmark[] benchmarks =
     new ConnectWiseCompaniesBenchmark(),
     new PsaClientReadsBenchmark(),
     new LivePermissionsBenchmark(),
+    new SuggestionQualityBenchmark(),
 ];
 
 var selected = args.Length > 0 ? benchmarks.FirstOrDefault(b => string.Equals(b.Name, args[0], StringComparison.OrdinalIgnoreCase)) : null;
