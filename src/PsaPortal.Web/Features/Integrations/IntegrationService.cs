@@ -25,6 +25,12 @@ public sealed class PsaOptions
 
     /// <summary>Where Autotask zone discovery is asked for real Autotask users.</summary>
     public string AutotaskZoneDiscoveryUrl { get; set; } = "https://webservices2.autotask.net/atservicesrest/";
+
+    /// <summary>
+    /// Requests per minute per ConnectWise connection; beyond it calls wait their turn instead of meeting 429. The
+    /// default stays under the throttling threshold ConnectWise documents for cloud sites.
+    /// </summary>
+    public int ConnectWiseRequestsPerMinute { get; set; } = new ConnectWiseOptions().RequestsPerMinute;
 }
 
 /// <summary>

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using PsaPortal.Integrations;
+using PsaPortal.Integrations.ConnectWise;
 using PsaPortal.Integrations.Recording;
 using PsaPortal.Web.Features.SystemLogs;
 
@@ -9,7 +11,10 @@ public static class IntegrationsFeature
     public static IHostApplicationBuilder AddIntegrationsFeature(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<PsaOptions>(builder.Configuration.GetSection(PsaOptions.SectionName));
+        services.AddOptions<PsaOptions>()
+            .Bind(builder.Configuration.GetSection(PsaOptions.SectionName))
+            .Validate(o => o.ConnectWiseRequestsPerMinute >= 1, "Psa:ConnectWiseRequestsPerMinute must be at least 1.")
+            .ValidateOnStart();
         services.AddSingleton(new SiteAddressPolicy(allowLoopbackSandbox: builder.Configuration.GetValue<bool>("Sandbox:Enabled")));
         services.AddSingleton<IntegrationSecrets>();
         services.AddSingleton<IntegrationService>();
@@ -28,6 +33,7 @@ public static class IntegrationsFeature
             sp.GetRequiredService<IPsaCallRecorder>(),
             new PsaClientFactoryOptions
             {
+                ConnectWise = new ConnectWiseOptions { RequestsPerMinute = sp.GetRequiredService<IOptions<PsaOptions>>().Value.ConnectWiseRequestsPerMinute },
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
                 PrimaryHandler = new SocketsHttpHandler
                 {
