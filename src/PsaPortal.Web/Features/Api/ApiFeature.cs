@@ -81,6 +81,12 @@ public static class ApiFeature
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .MapIngestEndpoints();
 
+        // Anything else under /api is a problem details 404 for the client, never the portal's sign-in redirect.
+        endpoints.Map("/api/{**path}", (HttpRequest request) =>
+                ApiProblems.NotFound($"There is no API endpoint {request.Method} {Shorten(request.Path.ToString())}. The endpoints are listed at /{DocsPath}."))
+            .AllowAnonymous()
+            .ExcludeFromDescription();
+
         endpoints.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         endpoints.MapSwaggerUI(DocsPath, options =>
         {
@@ -89,4 +95,25 @@ public static class ApiFeature
         }).AllowAnonymous();
         return endpoints;
     }
+
+    private static string Shorten(string path) => path.Length <= 120 ? path : path[..120] + "…";
+}
+
+internal static class ApiDocumentation
+{
+    /// <summary>
+    /// Describes a JSON request body in the OpenAPI document only. <c>Accepts&lt;T&gt;</c> would also make routing refuse
+    /// other media types before the endpoint (and its API key policy) is reached, answering a bare 415 that the portal's
+    /// cookie policy turns into a sign-in redirect; the body reader answers 415 with problem details instead.
+    /// </summary>
+    public static RouteHandlerBuilder AcceptsJson<T>(this RouteHandlerBuilder builder) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            var schema = await context.GetOrCreateSchemaAsync(typeof(T), null, cancellationToken);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
+            };
+        });
 }

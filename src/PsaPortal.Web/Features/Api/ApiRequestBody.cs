@@ -27,6 +27,7 @@ internal static partial class ApiRequestBody
         RespectRequiredConstructorParameters = true,
         AllowTrailingCommas = false,
         ReadCommentHandling = JsonCommentHandling.Disallow,
+        AllowDuplicateProperties = false,
         MaxDepth = MaxDepth,
     };
 
@@ -120,6 +121,10 @@ internal static partial class ApiRequestBody
                  || text.Contains("does not allow setting null values", StringComparison.Ordinal))
         {
             message = "Cannot be null.";
+        }
+        else if (text.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) && text.Contains("propert", StringComparison.Ordinal))
+        {
+            message = "This property appears twice in the same object. Send it once.";
         }
         else if (text.Contains("maximum configured depth", StringComparison.Ordinal))
         {

@@ -42,10 +42,10 @@ internal static class IngestEndpoints
                 PutAsync<TenantInput, TenantView>(http, ingest, externalId, "externalId", t => t.ExternalId, (t, key) => t with { ExternalId = key },
                     t => new PlatformBatch { Tenants = [t] }, r => r.Tenants,
                     () => data.FindTenantAsync(OrganizationOf(http), externalId, http.RequestAborted), $"/api/v1/tenants/{externalId}"))
-            .WithSummary("Create or update one tenant").Accepts<TenantInput>("application/json").Produces<TenantView>().Produces<TenantView>(StatusCodes.Status201Created);
+            .WithSummary("Create or update one tenant").AcceptsJson<TenantInput>().Produces<TenantView>().Produces<TenantView>(StatusCodes.Status201Created);
         tenants.MapPost("/batch", (HttpContext http, PlatformIngest ingest) =>
                 BatchAsync<TenantInput>(http, ingest, items => new PlatformBatch { Tenants = items }, r => r.Tenants))
-            .WithSummary($"Create or update up to {MaxBatchItems:N0} tenants").Accepts<BatchRequest<TenantInput>>("application/json").Produces<BatchResponse>();
+            .WithSummary($"Create or update up to {MaxBatchItems:N0} tenants").AcceptsJson<BatchRequest<TenantInput>>().Produces<BatchResponse>();
         tenants.MapDelete("/{externalId}", async (string externalId, HttpContext http, PlatformIngest ingest) =>
                 await ingest.DeleteTenantAsync(OrganizationOf(http), externalId, SourceOf(http), http.RequestAborted) ? Results.NoContent() : NoTenant(externalId))
             .WithSummary("Mark a tenant Deleted (its usage history and incidents are kept)").Produces(StatusCodes.Status204NoContent);
@@ -73,18 +73,18 @@ internal static class IngestEndpoints
                 PutAsync<ProductInput, ProductView>(http, ingest, partNumber, "partNumber", p => p.PartNumber, (p, key) => p with { PartNumber = key },
                     p => new PlatformBatch { Products = [p] }, r => r.Products,
                     () => data.FindProductAsync(OrganizationOf(http), partNumber, http.RequestAborted), $"/api/v1/products/{partNumber}"))
-            .WithSummary("Create or update one product (a withdrawn product comes back)").Accepts<ProductInput>("application/json")
+            .WithSummary("Create or update one product (a withdrawn product comes back)").AcceptsJson<ProductInput>()
             .Produces<ProductView>().Produces<ProductView>(StatusCodes.Status201Created);
         products.MapPost("/batch", (HttpContext http, PlatformIngest ingest) =>
                 BatchAsync<ProductInput>(http, ingest, items => new PlatformBatch { Products = items }, r => r.Products))
-            .WithSummary($"Create or update up to {MaxBatchItems:N0} products").Accepts<BatchRequest<ProductInput>>("application/json").Produces<BatchResponse>();
+            .WithSummary($"Create or update up to {MaxBatchItems:N0} products").AcceptsJson<BatchRequest<ProductInput>>().Produces<BatchResponse>();
         products.MapDelete("/{partNumber}", async (string partNumber, HttpContext http, PlatformIngest ingest) =>
                 await ingest.DeleteProductAsync(OrganizationOf(http), partNumber, SourceOf(http), http.RequestAborted) ? Results.NoContent() : NoProduct(partNumber))
             .WithSummary("Withdraw a product (sets deletedAt; usage, history and invoice lines are kept)").Produces(StatusCodes.Status204NoContent);
 
         api.MapPost("/usage/batch", (HttpContext http, PlatformIngest ingest) =>
                 BatchAsync<UsageInput>(http, ingest, items => new PlatformBatch { Usage = items }, r => r.Usage))
-            .WithTags("Usage").WithSummary($"Report up to {MaxBatchItems:N0} billable counts").Accepts<BatchRequest<UsageInput>>("application/json").Produces<BatchResponse>();
+            .WithTags("Usage").WithSummary($"Report up to {MaxBatchItems:N0} billable counts").AcceptsJson<BatchRequest<UsageInput>>().Produces<BatchResponse>();
 
         var incidents = api.MapGroup("/incidents").WithTags("Incidents");
         incidents.MapGet("", (HttpContext http, PlatformData data, TimeProvider time) =>
@@ -99,10 +99,10 @@ internal static class IngestEndpoints
                 PutAsync<IncidentInput, IncidentView>(http, ingest, externalId, "externalId", i => i.ExternalId, (i, key) => i with { ExternalId = key },
                     i => new PlatformBatch { Incidents = [i] }, r => r.Incidents,
                     () => data.FindIncidentAsync(OrganizationOf(http), externalId, http.RequestAborted), $"/api/v1/incidents/{externalId}"))
-            .WithSummary("Create or update one incident").Accepts<IncidentInput>("application/json").Produces<IncidentView>().Produces<IncidentView>(StatusCodes.Status201Created);
+            .WithSummary("Create or update one incident").AcceptsJson<IncidentInput>().Produces<IncidentView>().Produces<IncidentView>(StatusCodes.Status201Created);
         incidents.MapPost("/batch", (HttpContext http, PlatformIngest ingest) =>
                 BatchAsync<IncidentInput>(http, ingest, items => new PlatformBatch { Incidents = items }, r => r.Incidents))
-            .WithSummary($"Create or update up to {MaxBatchItems:N0} incidents").Accepts<BatchRequest<IncidentInput>>("application/json").Produces<BatchResponse>();
+            .WithSummary($"Create or update up to {MaxBatchItems:N0} incidents").AcceptsJson<BatchRequest<IncidentInput>>().Produces<BatchResponse>();
 
         var lines = api.MapGroup("/invoice-lines").WithTags("Invoice lines");
         lines.MapGet("", (string? invoiceMonth, HttpContext http, PlatformData data, TimeProvider time) =>
@@ -130,11 +130,11 @@ internal static class IngestEndpoints
                 PutAsync<InvoiceLineInput, InvoiceLineView>(http, ingest, externalId, "externalId", l => l.ExternalId, (l, key) => l with { ExternalId = key },
                     l => new PlatformBatch { InvoiceLines = [l] }, r => r.InvoiceLines,
                     () => data.FindInvoiceLineAsync(OrganizationOf(http), externalId, http.RequestAborted), $"/api/v1/invoice-lines/{externalId}"))
-            .WithSummary("Create or update one invoice line").Accepts<InvoiceLineInput>("application/json")
+            .WithSummary("Create or update one invoice line").AcceptsJson<InvoiceLineInput>()
             .Produces<InvoiceLineView>().Produces<InvoiceLineView>(StatusCodes.Status201Created);
         lines.MapPost("/batch", (HttpContext http, PlatformIngest ingest) =>
                 BatchAsync<InvoiceLineInput>(http, ingest, items => new PlatformBatch { InvoiceLines = items }, r => r.InvoiceLines))
-            .WithSummary($"Create or update up to {MaxBatchItems:N0} invoice lines").Accepts<BatchRequest<InvoiceLineInput>>("application/json").Produces<BatchResponse>();
+            .WithSummary($"Create or update up to {MaxBatchItems:N0} invoice lines").AcceptsJson<BatchRequest<InvoiceLineInput>>().Produces<BatchResponse>();
 
         api.MapPost("/batch", async (HttpContext http, PlatformIngest ingest) =>
             {
@@ -156,7 +156,7 @@ internal static class IngestEndpoints
                     : ApiProblems.Invalid(result.Errors, e => ApiProblems.ItemPath(e, e.Collection));
             })
             .WithTags("Batch").WithSummary($"Tenants, products, usage, incidents and invoice lines together ({MaxBatchItems:N0} items in all), in one transaction")
-            .Accepts<PlatformBatch>("application/json").Produces<MixedBatchResponse>();
+            .AcceptsJson<PlatformBatch>().Produces<MixedBatchResponse>();
         return api;
     }
 
