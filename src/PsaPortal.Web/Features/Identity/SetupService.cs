@@ -98,5 +98,6 @@ internal sealed class SetupRedirectMiddleware(RequestDelegate next, SetupService
         && !path.StartsWithSegments("/_blazor")
         && !path.StartsWithSegments("/health")
         && !path.StartsWithSegments("/sandbox")
+        && !path.StartsWithSegments("/api")
         && !Path.HasExtension(path.Value);
 }
