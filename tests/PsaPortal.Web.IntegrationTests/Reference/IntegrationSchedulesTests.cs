@@ -161,6 +161,26 @@ public sealed class IntegrationSchedulesTests : IAsyncLifetime
         Assert.True(await after.SystemLog.AnyAsync(e => e.Operation == PsaReferenceSync.JobName && e.Message!.StartsWith("Stopped before it finished")));
     }
 
+    [Fact]
+    public async Task Delete_WhileASyncRuns_StopsItBeforeRemovingAndLeavesNoRows()
+    {
+        var integrationId = await _portal.LinkConnectWiseAsync();
+        await _portal.NextSyncFinishedAsync();
+        _portal.Sandbox.ConnectWise.Configure(s => s with { Faults = s.Faults with { LatencyMilliseconds = 300 } });
+        var sync = _portal.Get<PsaReferenceSync>();
+        Assert.True((await _portal.Get<ReferenceSyncJobs>().TriggerAsync(integrationId, "operator@northwind.example", CancellationToken.None)).Started);
+        await WaitUntilAsync(() => sync.IsRunning(integrationId));
+
+        var deleted = await _portal.Get<IntegrationService>().DeleteAsync(_portal.Admin, PsaVendor.ConnectWise);
+
+        Assert.True(deleted.Succeeded, deleted.Message);
+        Assert.False(sync.IsRunning(integrationId));
+        await using var db = await _portal.Factory.CreateDbContextAsync();
+        Assert.False(await db.PsaReferenceItems.AnyAsync(i => i.IntegrationId == integrationId));
+        Assert.False(await db.PsaReferenceSyncStates.AnyAsync(s => s.IntegrationId == integrationId));
+        Assert.DoesNotContain(_portal.Factory.LogLines, line => line.StartsWith("Error", StringComparison.Ordinal) && line.Contains(integrationId.ToString(), StringComparison.Ordinal));
+    }
+
     // Quartz's SimpleTriggerImpl.RepeatIndefinitely.
     private const int SimpleTriggerBuilderRepeatForever = -1;
 

@@ -21,6 +21,9 @@ public sealed class IntegrationSchedules(ISchedulerFactory schedulers, IOptions<
     /// <summary>After a restart, a schedule that is overdue fires this long after start rather than during it.</summary>
     public static readonly TimeSpan OverdueDelay = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long Delete waits for an interrupted job of the integration to end.</summary>
+    public static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
+
     public static string GroupOf(Guid integrationId) => $"integration-{integrationId}";
 
     public static TriggerKey ReferenceSyncKey(Guid integrationId) => new(ReferenceSyncTrigger, GroupOf(integrationId));
@@ -46,13 +49,25 @@ public sealed class IntegrationSchedules(ISchedulerFactory schedulers, IOptions<
         await InterruptRunningAsync(scheduler, integrationId, cancellationToken);
     }
 
-    /// <summary>The integration was deleted: its triggers go, a running job of it is stopped, and the group's pause is forgotten.</summary>
+    /// <summary>
+    /// The integration is being deleted: its triggers go, a running job of it is stopped (waiting up to
+    /// <see cref="StopWait"/> for it to end, so it writes no rows for an integration that is going), and the group's
+    /// pause is forgotten.
+    /// </summary>
     public async Task RemoveAsync(Guid integrationId, CancellationToken cancellationToken = default)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         var group = GroupMatcher<TriggerKey>.GroupEquals(GroupOf(integrationId));
-        await scheduler.UnscheduleJobs(group, cancellationToken);
+        // Paused first so nothing new starts; interrupted while its trigger still exists, for that is how Quartz finds the firing.
+        await scheduler.PauseTriggerGroups(group, cancellationToken);
         await InterruptRunningAsync(scheduler, integrationId, cancellationToken);
+        var deadline = time.GetUtcNow() + StopWait;
+        while ((await scheduler.QueryFireInstances(new FireInstanceQuery { TriggerGroup = group }, cancellationToken)).Items.Count > 0 && time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
+        }
+
+        await scheduler.UnscheduleJobs(group, cancellationToken);
         await scheduler.ResumeTriggerGroups(group, cancellationToken);
     }
 

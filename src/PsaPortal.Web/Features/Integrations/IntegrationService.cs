@@ -146,22 +146,27 @@ public sealed class IntegrationService(
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var integrationId = await db.Integrations.Where(i => i.OrganizationId == organizationId && i.Vendor == vendor).Select(i => (Guid?)i.Id).SingleOrDefaultAsync(cancellationToken);
         if (integrationId is null)
         {
             return LinkResult.Failed($"{vendor} is not linked.");
         }
 
+        // Its triggers go first and a sync of it is told to stop, so no job writes rows for it while they are removed.
+        await UpdateSchedulesAsync(integrationId.Value, "remove", () => schedules.RemoveAsync(integrationId.Value, CancellationToken.None));
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
         // The cached PSA reference data, its sync states and the mappings go with the row through their foreign keys (cascade).
-        await db.Integrations.Where(i => i.Id == integrationId).ExecuteDeleteAsync(cancellationToken);
+        if (await db.Integrations.Where(i => i.Id == integrationId).ExecuteDeleteAsync(cancellationToken) == 0)
+        {
+            return LinkResult.Failed($"{vendor} is not linked.");
+        }
 
         // Everything else tied to the integration goes in the same transaction; add each new table here.
         await db.PermissionRuns.Where(r => r.OrganizationId == organizationId && r.Vendor == vendor).ExecuteDeleteAsync(cancellationToken);
         await db.SystemLog.Where(e => e.OrganizationId == organizationId && e.Vendor == vendor.ToString()).ExecuteDeleteAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
-        await UpdateSchedulesAsync(integrationId.Value, "remove", () => schedules.RemoveAsync(integrationId.Value, CancellationToken.None));
         await audit.RecordAsync(organizationId, actor, "Integration deleted", vendor.ToString(), "Credentials and every setting of the integration removed", cancellationToken);
         Announce(organizationId, vendor, "deleted");
         return new LinkResult(true, "Integration deleted.");
