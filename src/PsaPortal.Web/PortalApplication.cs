@@ -14,6 +14,7 @@ using PsaPortal.Web.Features.Platform;
 using PsaPortal.Web.Features.Reference;
 using Quartz;
 using PsaPortal.Web.Features.Live;
+using PsaPortal.Web.Features.Mapping;
 using PsaPortal.Web.Features.Users;
 using PsaPortal.Web.Infrastructure;
 using Radzen;
@@ -64,6 +65,7 @@ public static class PortalApplication
         builder.AddPermissionsFeature();
         builder.AddPlatformFeature();
         builder.AddApiFeature();
+        builder.AddMappingFeature();
         builder.AddReferenceFeature();
         builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();

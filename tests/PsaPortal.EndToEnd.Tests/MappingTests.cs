@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using PsaPortal.Testing;
+using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Features.Mapping;
+
+namespace PsaPortal.EndToEnd.Tests;
+
+/// <summary>
+/// A newcomer's first mapping, in Chromium, on demo data: link the ConnectWise sandbox, refresh PSA data, Suggest,
+/// accept, choose the agreement and the products, enable export; then the portal restarts on the same data folder and
+/// the mapping is still there. This test runs its own portal (the shared one cannot restart) and borrows the
+/// collection's Chromium.
+/// </summary>
+[Collection(PortalCollection.Name)]
+public sealed class MappingTests(PortalUnderTest portal) : IAsyncLifetime
+{
+    private const string DemoAdmin = "admin@demo.psaportal.test";
+
+    private readonly int _port = LoopbackPort.Free();
+    private readonly List<PortalFactory> _portals = [];
+
+    private string BaseUrl => $"http://127.0.0.1:{_port}";
+
+    [Fact]
+    public async Task DemoData_SuggestAcceptMapAndExport_SurvivesARestart()
+    {
+        // The second portal owns the data folder (and removes it); the first borrows it, so a restart finds it intact.
+        var restarted = new PortalFactory(new PortalDatabase.Sqlite(), Settings(dataDirectory: null));
+        var first = Start(new PortalFactory(new PortalDatabase.Sqlite(), Settings(restarted.DataDirectory)));
+        var (page, errors) = await NewPageAsync();
+        await LivePortal.SignInAsync(page, DemoAdmin);
+
+        await page.GotoAsync("/integrations/connectwise");
+        await LivePortal.WaitForCircuitAsync(page);
+        await page.FillAsync("input[name=SiteUrl]", $"{BaseUrl}/sandbox/connectwise");
+        await page.FillAsync("input[name=CompanyId]", "sandbox");
+        await page.FillAsync("input[name=PublicKey]", "SbxFullPublic01");
+        await page.FillAsync("input[name=PrivateKey]", "SbxFullPrivate01");
+        await page.ClickAsync("[data-testid=save]");
+        await page.WaitForURLAsync($"{BaseUrl}/mapping");
+        await LivePortal.WaitForCircuitAsync(page);
+
+        // Linking starts the first reference sync by itself; the button waits while one runs.
+        var refresh = page.Locator("[data-testid=refresh-psa]");
+        if (await refresh.IsEnabledAsync())
+        {
+            await refresh.ClickAsync();
+        }
+
+        await Assertions.Expect(page.Locator("[data-testid=reference-synced]")).ToHaveTextAsync("just now", new() { Timeout = 120_000 });
+        await Assertions.Expect(refresh).ToBeEnabledAsync();
+        var firstSync = await ReferenceSyncedAtAsync(first);
+        await refresh.ClickAsync();
+        await Assertions.Expect(page.Locator(".rz-notification")).ToContainTextAsync("Refreshing ConnectWise reference data");
+        await Assertions.Expect(refresh).ToBeEnabledAsync(new() { Timeout = 120_000 });
+        Assert.True(await ReferenceSyncedAtAsync(first) > firstSync, "Refresh PSA data did not sync again.");
+
+        await page.ClickAsync("[data-testid=suggest]");
+        await Assertions.Expect(page.Locator(".rz-notification")).ToContainTextAsync("Suggested a company for", new() { Timeout = 30_000 });
+        var (tenant, company) = await SuggestedTenantAsync(first);
+
+        await page.FillAsync("input[name=Search]", tenant.ExternalId);
+        await page.PressAsync("input[name=Search]", "Enter");
+        var row = page.Locator("[data-testid=mapping-grid] tbody tr").Filter(new() { HasText = tenant.ExternalId });
+        await Assertions.Expect(row.Locator("[data-testid=state]")).ToHaveTextAsync("Suggested");
+        await Assertions.Expect(row.Locator("[data-testid=company-picker]")).ToContainTextAsync(company);
+        await row.Locator("[data-testid=accept-suggestion]").ClickAsync();
+        await Assertions.Expect(row.Locator("[data-testid=state]")).ToHaveTextAsync("Mapped");
+
+        await row.Locator("[data-testid=agreement-picker]").ClickAsync();
+        await page.Locator(".rz-dropdown-panel .rz-dropdown-item:visible", new() { HasText = "Managed Services" }).First.ClickAsync();
+        await Assertions.Expect(row.Locator("[data-testid=agreement-picker]")).ToContainTextAsync("Managed Services");
+
+        await page.ClickAsync("[role=tab]:has-text('Products')");
+        await page.ClickAsync("[data-testid=accept-product-suggestions]");
+        await Assertions.Expect(page.Locator(".rz-notification")).ToContainTextAsync("Mapped 10 products as suggested.");
+        await Assertions.Expect(page.Locator("[data-testid=use-product-suggestion]")).ToHaveCountAsync(0);
+        await page.ClickAsync("[role=tab]:has-text('Organizations')");
+
+        await row.Locator("[data-testid=export-toggle]").ClickAsync();
+        await Assertions.Expect(row.Locator("[data-testid=export-toggle] input")).ToBeCheckedAsync();
+        await Assertions.Expect(row.Locator("[data-testid=state]")).ToHaveTextAsync("Mapped");
+        await Assertions.Expect(row.Locator("[data-testid=problem]")).ToHaveCountAsync(0);
+
+        // For the docs: mapped rows first, then the suggestions with their scores, then the rest.
+        await page.FillAsync("input[name=Search]", "");
+        await page.PressAsync("input[name=Search]", "Enter");
+        await page.ClickAsync("[data-testid=mapping-grid] th:has-text('State')");
+        await page.ClickAsync("[data-testid=mapping-grid] th:has-text('State')");
+        await Assertions.Expect(page.Locator("[data-testid=mapping-grid] tbody tr").First.Locator("[data-testid=state]")).ToHaveTextAsync("Mapped");
+        await Assertions.Expect(page.Locator("[data-testid=mapping-grid] tbody tr").Nth(1).Locator("[data-testid=state]")).ToHaveTextAsync("Suggested");
+        await Assertions.Expect(page.Locator(".rz-notification-item")).ToHaveCountAsync(0, new() { Timeout = 20_000 });
+        await LivePortal.ScreenshotAsync(page, "mapping");
+        var saved = await MappingOfAsync(first, tenant.Id);
+        var tenants = await TenantCountAsync(first);
+        Assert.Empty(errors);
+
+        await page.Context.CloseAsync();
+        await first.DisposeAsync();
+        _portals.Remove(first);
+        var second = Start(restarted);
+        (page, errors) = await NewPageAsync();
+        await LivePortal.SignInAsync(page, DemoAdmin);
+        await page.GotoAsync("/mapping");
+        await LivePortal.WaitForCircuitAsync(page);
+        await page.FillAsync("input[name=Search]", tenant.ExternalId);
+        await page.PressAsync("input[name=Search]", "Enter");
+        row = page.Locator("[data-testid=mapping-grid] tbody tr").Filter(new() { HasText = tenant.ExternalId });
+
+        await Assertions.Expect(row.Locator("[data-testid=state]")).ToHaveTextAsync("Mapped");
+        await Assertions.Expect(row.Locator("[data-testid=company-picker]")).ToContainTextAsync(company);
+        await Assertions.Expect(row.Locator("[data-testid=agreement-picker]")).ToContainTextAsync("Managed Services");
+        await Assertions.Expect(row.Locator("[data-testid=export-toggle] input")).ToBeCheckedAsync();
+        Assert.Equal(saved, await MappingOfAsync(second, tenant.Id));
+        Assert.Equal((MappingOrigin.Person, true, "Managed Services"), (saved.Origin, saved.ExportEnabled, saved.AgreementName));
+        Assert.Equal(tenants, await TenantCountAsync(second));
+        await using (var db = await second.CreateDbContextAsync())
+        {
+            Assert.Equal(10, await db.ProductMappings.CountAsync(m => m.PsaProductId != null));
+        }
+
+        Assert.Empty(errors);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var started in _portals)
+        {
+            await started.DisposeAsync();
+        }
+    }
+
+    private static Dictionary<string, string?> Settings(string? dataDirectory)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Demo:Enabled"] = "true",
+            ["Demo:Password"] = LivePortal.DemoPassword,
+            ["Sandbox:Enabled"] = "true",
+            // The restarted sandbox seeds the same companies again; its snapshot is not what this test is about.
+            ["Sandbox:SnapshotPath"] = "",
+        };
+        if (dataDirectory is not null)
+        {
+            settings["Storage:DataDirectory"] = dataDirectory;
+        }
+
+        return settings;
+    }
+
+    private PortalFactory Start(PortalFactory factory)
+    {
+        factory.UseKestrel(options => options.Listen(IPAddress.Loopback, _port));
+        factory.StartServer();
+        _portals.Add(factory);
+        return factory;
+    }
+
+    private async Task<(IPage Page, List<string> Errors)> NewPageAsync()
+    {
+        var context = await portal.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseUrl,
+            ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
+            TimezoneId = "Europe/Amsterdam",
+        });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add($"console: {message.Text}");
+            }
+        };
+        page.PageError += (_, error) => errors.Add($"page error: {error}");
+        return (page, errors);
+    }
+
+    /// <summary>A tenant whose suggestion is its own sandbox company (past the companies that carry billing hard cases).</summary>
+    private static async Task<((long Id, string ExternalId) Tenant, string Company)> SuggestedTenantAsync(PortalFactory factory)
+    {
+        await using var db = await factory.CreateDbContextAsync();
+        var suggested = await (
+                from m in db.TenantMappings
+                where m.Origin == MappingOrigin.Suggested
+                join t in db.Tenants on m.TenantId equals t.Id
+                select new { t.Id, t.ExternalId, m.CompanyPsaId, m.CompanyName })
+            .ToListAsync();
+        var pick = suggested
+            .Where(s => int.Parse(s.ExternalId[3..], CultureInfo.InvariantCulture) is var number && number > 6 && s.CompanyPsaId == number)
+            .OrderBy(s => s.ExternalId, StringComparer.Ordinal)
+            .First();
+        return ((pick.Id, pick.ExternalId), pick.CompanyName!);
+    }
+
+    private static async Task<DateTimeOffset?> ReferenceSyncedAtAsync(PortalFactory factory)
+    {
+        var organizationId = await factory.OrganizationIdAsync(DemoSeeder.OrganizationName);
+        await using var db = await factory.CreateDbContextAsync();
+        return await db.Integrations.Where(i => i.OrganizationId == organizationId).Select(i => i.ReferenceSyncedAt).SingleAsync();
+    }
+
+    private static async Task<int> TenantCountAsync(PortalFactory factory)
+    {
+        var organizationId = await factory.OrganizationIdAsync(DemoSeeder.OrganizationName);
+        await using var db = await factory.CreateDbContextAsync();
+        return await db.Tenants.CountAsync(t => t.OrganizationId == organizationId);
+    }
+
+    private static async Task<(MappingOrigin Origin, long? CompanyPsaId, long? AgreementPsaId, string? AgreementName, bool ExportEnabled)> MappingOfAsync(
+        PortalFactory factory, long tenantId)
+    {
+        await using var db = await factory.CreateDbContextAsync();
+        var mapping = await db.TenantMappings.AsNoTracking().SingleAsync(m => m.TenantId == tenantId);
+        return (mapping.Origin, mapping.CompanyPsaId, mapping.AgreementPsaId, mapping.AgreementName, mapping.ExportEnabled);
+    }
+}
