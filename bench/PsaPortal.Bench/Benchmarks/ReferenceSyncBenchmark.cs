@@ -19,7 +19,9 @@ namespace PsaPortal.Bench.Benchmarks;
 /// sandbox seeded with --companies (10,000) companies per vendor. Links ConnectWise, then Autotask, and measures the
 /// sync that linking starts (the real job path): wall time per kind, PSA calls from the sandbox's request log, rows
 /// cached, managed heap and working set. Then syncs both again with nothing changed. Options: --companies 10000
-/// --cw-requests-per-minute N (the ConnectWise budget, default the portal's own, which decides the additions' time).
+/// --cw-requests-per-minute N (the ConnectWise budget, default the portal's own, which decides the additions' time),
+/// --live-heap (sample the heap after a full collection once a second: live data rather than data plus garbage, at
+/// some cost in time).
 /// </summary>
 internal sealed class ReferenceSyncBenchmark : IBenchmark
 {
@@ -31,6 +33,7 @@ internal sealed class ReferenceSyncBenchmark : IBenchmark
     {
         var companies = arguments.Int("companies", 10_000);
         var requestsPerMinute = arguments.Int("cw-requests-per-minute", new PsaOptions().ConnectWiseRequestsPerMinute);
+        var liveHeap = arguments.String("live-heap") is "true";
         // WebApplicationFactory finds the portal's content root through MvcTestingAppManifest.json in the working folder.
         Directory.SetCurrentDirectory(AppContext.BaseDirectory);
         var port = LoopbackPort.Free();
@@ -68,7 +71,7 @@ internal sealed class ReferenceSyncBenchmark : IBenchmark
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         Console.WriteLine($"before: managed heap {Mb(heapBefore)}, working set {Mb(workingSetBefore)} (the sandbox's seeded data included), peak so far {Mb(peakBefore)}");
 
-        using var sampler = new HeapSampler();
+        using var sampler = new HeapSampler(liveHeap);
         var integrations = services.GetRequiredService<IntegrationService>();
         var connectWise = await MeasureFirstSyncAsync(portal, organizationId, PsaVendor.ConnectWise, () => sandbox.ConnectWise.RequestLog.TotalCount, async () =>
         {
@@ -115,7 +118,7 @@ internal sealed class ReferenceSyncBenchmark : IBenchmark
 
         process.Refresh();
         Console.WriteLine();
-        Console.WriteLine($"memory: managed heap before {Mb(heapBefore)}, peak during the first two syncs {Mb(firstSyncsPeakHeap)} (+{Mb(firstSyncsPeakHeap - heapBefore)}), " +
+        Console.WriteLine($"memory ({(liveHeap ? "live heap, sampled after a full collection every second" : "managed heap incl. garbage not yet collected, sampled every 50 ms")}): before {Mb(heapBefore)}, peak during the first two syncs {Mb(firstSyncsPeakHeap)} (+{Mb(firstSyncsPeakHeap - heapBefore)}), " +
             $"peak overall {Mb(sampler.Peak)}; allocated by the first two syncs {Mb(allocatedFirst)}");
         Console.WriteLine($"working set: before {Mb(workingSetBefore)}, peak after the first two syncs {Mb(peakAfterFirst)}, peak at the end {Mb(process.PeakWorkingSet64)} (Process.PeakWorkingSet64, whole process incl. the sandbox)");
         return 0;
@@ -175,16 +178,18 @@ internal sealed class ReferenceSyncBenchmark : IBenchmark
 
     private static string Mb(long bytes) => $"{bytes / 1024.0 / 1024.0:F0} MiB";
 
-    /// <summary>The largest managed heap seen, sampled every 50 ms.</summary>
+    /// <summary>The largest managed heap seen: every 50 ms as it is, or every second after a full collection (live data only).</summary>
     private sealed class HeapSampler : IDisposable
     {
         private readonly Timer _timer;
+        private readonly bool _live;
         private long _peak;
 
-        public HeapSampler()
+        public HeapSampler(bool live)
         {
-            _peak = GC.GetTotalMemory(forceFullCollection: false);
-            _timer = new Timer(_ => Observe(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(50));
+            _live = live;
+            _peak = GC.GetTotalMemory(forceFullCollection: live);
+            _timer = new Timer(_ => Observe(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(live ? 1000 : 50));
         }
 
         public long Peak
@@ -200,7 +205,7 @@ internal sealed class ReferenceSyncBenchmark : IBenchmark
 
         private void Observe()
         {
-            var now = GC.GetTotalMemory(forceFullCollection: false);
+            var now = GC.GetTotalMemory(forceFullCollection: _live);
             long seen;
             while (now > (seen = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, seen) != seen)
             {
