@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace PsaPortal.Web.Features.Mapping.Suggestions;
 
 /// <summary>
@@ -222,32 +224,122 @@ public sealed class CompanyMatcher
         return null;
     }
 
-    /// <summary>Scores only the companies that share a word (or a near or abbreviated word) with the tenant.</summary>
+    /// <summary>
+    /// Scores only the companies that share a word (or a near or abbreviated word) with the tenant. One pass over the
+    /// postings sums, per company, the most its shared words could contribute; that bounds its score from above, so
+    /// only companies whose bound reaches the best score so far are scored in full. The result is the same as scoring
+    /// every candidate.
+    /// </summary>
     private (List<int> Tied, double Score) MostSimilar(NormalizedCompanyName name)
     {
         var tenantWords = name.Tokens.Select(TenantWordOf).ToArray();
         var allStopwords = tenantWords.All(w => w.IsStopword);
-        var candidates = new HashSet<int>();
-        foreach (var word in tenantWords.Where(w => allStopwords || !w.IsStopword))
+        var shared = ArrayPool<double>.Shared.Rent(_companies.Length);
+        var touched = ArrayPool<int>.Shared.Rent(_companies.Length);
+        try
         {
-            foreach (var match in word.Matches)
+            Array.Clear(shared, 0, _companies.Length);
+            var touchedCount = 0;
+            var everyoneShares = 0.0;
+            var leastTenantWeight = 0.0;
+            foreach (var word in tenantWords)
             {
-                candidates.UnionWith(_postings[match.WordId]);
+                leastTenantWeight += word.Matches.Select(m => _wordWeights[m.WordId]).Append(word.Weight).Min();
+                if (word.IsStopword && !allStopwords)
+                {
+                    // Stopwords make no candidates; assume every candidate shares them.
+                    everyoneShares += word.Matches.Select(m => m.Similarity * _wordWeights[m.WordId]).DefaultIfEmpty(0).Max();
+                    continue;
+                }
+
+                foreach (var match in word.Matches)
+                {
+                    var contribution = match.Similarity * _wordWeights[match.WordId];
+                    foreach (var candidate in _postings[match.WordId])
+                    {
+                        if (shared[candidate] == 0)
+                        {
+                            touched[touchedCount++] = candidate;
+                        }
+
+                        shared[candidate] += contribution;
+                    }
+                }
+            }
+
+            var bounds = ArrayPool<double>.Shared.Rent(touchedCount);
+            try
+            {
+                var mostPromising = -1;
+                for (var i = 0; i < touchedCount; i++)
+                {
+                    var company = _companies[touched[i]];
+                    var overlap = shared[touched[i]] + everyoneShares;
+                    var rest = leastTenantWeight + company.Weight - overlap;
+                    var wordBound = rest <= 0 ? 1.0 : Math.Min(1.0, overlap / rest);
+                    bounds[i] = WordShare * wordBound + (1 - WordShare);
+                    if (mostPromising < 0 || bounds[i] > bounds[mostPromising])
+                    {
+                        mostPromising = i;
+                    }
+                }
+
+                return ScoreWithinBounds(tenantWords, Bigrams(name), touched, bounds, touchedCount, mostPromising);
+            }
+            finally
+            {
+                ArrayPool<double>.Shared.Return(bounds);
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(shared);
+            ArrayPool<int>.Shared.Return(touched);
+        }
+    }
+
+    /// <summary>The most promising candidate first, then every candidate whose bound still reaches the tie band.</summary>
+    private (List<int> Tied, double Score) ScoreWithinBounds(TenantWord[] tenantWords, int[] tenantBigrams, int[] candidates, double[] bounds, int count, int first)
+    {
+        var near = new List<(int Company, double Score)>();
+        var best = 0.0;
+
+        void Consider(int i)
+        {
+            if (bounds[i] <= best - TieMargin)
+            {
+                return;
+            }
+
+            var score = Similarity(tenantWords, tenantBigrams, _companies[candidates[i]], best - TieMargin);
+            if (score <= 0 || score <= best - TieMargin)
+            {
+                return;
+            }
+
+            if (score > best)
+            {
+                best = score;
+                near.RemoveAll(n => n.Score <= best - TieMargin);
+            }
+
+            near.Add((candidates[i], score));
+        }
+
+        if (first >= 0)
+        {
+            Consider(first);
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            if (i != first)
+            {
+                Consider(i);
             }
         }
 
-        var tenantBigrams = Bigrams(name);
-        var scores = new List<(int Company, double Score)>(candidates.Count);
-        var best = 0.0;
-        foreach (var candidate in candidates)
-        {
-            var score = Similarity(tenantWords, tenantBigrams, _companies[candidate], best - TieMargin);
-            scores.Add((candidate, score));
-            best = Math.Max(best, score);
-        }
-
-        var tied = scores.Where(s => s.Score > 0 && s.Score > best - TieMargin).Select(s => s.Company).ToList();
-        return (tied, best);
+        return ([.. near.Select(n => n.Company)], best);
     }
 
     /// <summary>
