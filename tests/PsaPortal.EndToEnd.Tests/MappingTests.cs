@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using PsaPortal.Sandbox;
 using PsaPortal.Testing;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Mapping;
+using PsaPortal.Web.Features.Platform;
 
 namespace PsaPortal.EndToEnd.Tests;
 
@@ -125,6 +127,70 @@ public sealed class MappingTests(PortalUnderTest portal) : IAsyncLifetime
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task BilledTenant_CompanyChanged_AsksFirstThenRemapsAndAudits()
+    {
+        var organization = await portal.CreateOrganizationAsync();
+        await portal.LinkConnectWiseAsync(organization, "SbxFullPublic01", "SbxFullPrivate01");
+        var seed = portal.GetService<PsaSandbox>().SeedData;
+        var (billed, other) = (seed.Companies[7], seed.Companies[8]);
+        var tenantId = await AddTenantAsync(organization.Id, billed.Name);
+        var (page, errors) = await portal.NewPageAsync();
+        await LivePortal.SignInAsync(page, organization.Admin);
+        await page.GotoAsync("/mapping");
+        await LivePortal.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=reference-synced]")).ToHaveTextAsync("just now", new() { Timeout = 120_000 });
+
+        var admin = LivePortal.AdminOf(organization);
+        var mapping = portal.GetService<MappingService>();
+        var integrationId = (await mapping.IntegrationsAsync(admin)).Single().Id;
+        var agreement = (await mapping.AgreementsOfAsync(admin, integrationId, billed.Number)).Single();
+        Assert.True((await mapping.SetCompanyAsync(admin, integrationId, tenantId, billed.Number)).Succeeded);
+        Assert.True((await mapping.SetAgreementAsync(admin, integrationId, tenantId, agreement.PsaId)).Succeeded);
+        Assert.True((await mapping.SetExportAsync(admin, integrationId, tenantId, true)).Succeeded);
+        await using (var db = await portal.Factory.CreateDbContextAsync())
+        {
+            await db.TenantMappings.Where(m => m.TenantId == tenantId)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastBilledAt, DateTimeOffset.UtcNow.AddDays(-1)));
+        }
+
+        await page.ReloadAsync();
+        await LivePortal.WaitForCircuitAsync(page);
+        var row = page.Locator("[data-testid=mapping-grid] tbody tr").Filter(new() { HasText = billed.Name });
+        await Assertions.Expect(row.Locator("[data-testid=state]")).ToHaveTextAsync("Mapped");
+
+        // Keep the mapping: nothing changes. Then remap for real.
+        await ChooseCompanyAsync(page, row, other.Name);
+        var dialog = page.Locator(".rz-dialog");
+        await Assertions.Expect(dialog).ToContainTextAsync("the old agreement's addition will no longer be updated by PsaPortal");
+        await LivePortal.ScreenshotAsync(page, "mapping-remap-warning");
+        await dialog.Locator("button:has-text('Keep the mapping')").ClickAsync();
+        await Assertions.Expect(row.Locator("[data-testid=company-picker]")).ToContainTextAsync(billed.Name);
+        await Assertions.Expect(row.Locator("[data-testid=export-toggle] input")).ToBeCheckedAsync();
+
+        await ChooseCompanyAsync(page, row, other.Name);
+        await dialog.Locator("button:has-text('Remap')").ClickAsync();
+        row = page.Locator("[data-testid=mapping-grid] tbody tr").Filter(new() { HasText = other.Name });
+        await Assertions.Expect(row.Locator("[data-testid=company-picker]")).ToContainTextAsync(other.Name);
+        await Assertions.Expect(row.Locator("[data-testid=export-toggle] input")).Not.ToBeCheckedAsync();
+        await Assertions.Expect(row.Locator("[data-testid=agreement-picker]")).ToContainTextAsync("Choose an agreement");
+        await using (var db = await portal.Factory.CreateDbContextAsync())
+        {
+            var entry = await db.AuditEntries.SingleAsync(e => e.OrganizationId == organization.Id && e.Action == "Billed tenant remapped");
+            Assert.Contains($"company \"{billed.Name}\" (Person), \"{agreement.Name}\", export on → company \"{other.Name}\" (Person)", entry.Details, StringComparison.Ordinal);
+        }
+
+        // Sales sees the same page, read-only.
+        var (salesPage, salesErrors) = await portal.NewPageAsync();
+        await LivePortal.SignInAsync(salesPage, organization.Sales);
+        await salesPage.GotoAsync("/mapping");
+        await LivePortal.WaitForCircuitAsync(salesPage);
+        await Assertions.Expect(salesPage.Locator("[data-testid=company-picker]")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("rz-state-disabled"));
+        await Assertions.Expect(salesPage.Locator("[data-testid=suggest]")).ToBeDisabledAsync();
+        Assert.Empty(errors);
+        Assert.Empty(salesErrors);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
@@ -133,6 +199,24 @@ public sealed class MappingTests(PortalUnderTest portal) : IAsyncLifetime
         {
             await started.DisposeAsync();
         }
+    }
+
+    /// <summary>Picks a company in a row's picker by typing part of its name, as a person would with 10,000 companies.</summary>
+    private static async Task ChooseCompanyAsync(IPage page, ILocator row, string company)
+    {
+        await row.Locator("[data-testid=company-picker]").ClickAsync();
+        var panel = page.Locator(".rz-dropdown-panel:visible");
+        await panel.Locator("input").FillAsync(company[..Math.Min(company.Length, 12)]);
+        await panel.Locator(".rz-dropdown-item", new() { HasText = company }).First.ClickAsync();
+    }
+
+    private async Task<long> AddTenantAsync(Guid organizationId, string name)
+    {
+        await using var db = await portal.Factory.CreateDbContextAsync();
+        var tenant = new Tenant { OrganizationId = organizationId, ExternalId = "tn-remap", Name = name, Domain = null };
+        db.Tenants.Add(tenant);
+        await db.SaveChangesAsync();
+        return tenant.Id;
     }
 
     private static Dictionary<string, string?> Settings(string? dataDirectory)
