@@ -60,7 +60,7 @@ public sealed class PlatformImportTests : IAsyncLifetime
         Assert.Contains((3, "name", "Name is required."), errors);
         Assert.Contains((4, "domain", "Domain must be a host name such as contoso.com: no scheme, path, port or spaces."), errors);
         Assert.Contains((4, "status", "Status must be one of: Active, Suspended, Deleted."), errors);
-        Assert.Contains((5, "externalId", "Another item of this batch has the same external id: tenants[0]."), errors);
+        Assert.Contains((5, "externalId", "External id 'T-1' appears more than once in this batch."), errors);
         Assert.Equal(0, await CountAsync());
     }
 

@@ -173,7 +173,7 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
             var domain = PlatformRules.Domain(e, "domain", item.Domain);
             var status = PlatformRules.Choice<TenantStatus>(e, "status", "Status", item.Status, TenantStatus.Active);
             return e.Count == 0 ? new ValidTenant(externalId!, name!, domain, status!.Value) : null;
-        }, t => t.ExternalId, "externalId", "external id", valid.Tenants);
+        }, t => t.ExternalId, "externalId", t => $"External id '{t.ExternalId}' appears more than once in this batch.", valid.Tenants);
 
         Check(batch.Products, ProductsCollection, errors, (e, item) =>
         {
@@ -188,7 +188,7 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
             }
 
             return e.Count == 0 ? new ValidProduct(partNumber!, name!, description, cost!.Value, retailPrice!.Value, item.Recurring!.Value) : null;
-        }, p => p.PartNumber, "partNumber", "part number", valid.Products);
+        }, p => p.PartNumber, "partNumber", p => $"Part number '{p.PartNumber}' appears more than once in this batch.", valid.Products);
 
         var usageIndexes = new List<int>();
         Check(batch.Usage, UsageCollection, errors, (e, item) =>
@@ -198,7 +198,8 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
             var quantity = PlatformRules.UsageQuantity(e, "quantity", item.Quantity);
             var asOf = PlatformRules.Moment(e, "asOf", "As of", item.AsOf, now, required: false) ?? PlatformRules.ToStoredPrecision(now);
             return e.Count == 0 ? new ValidUsage(tenant!, partNumber!, quantity!.Value, asOf) : null;
-        }, u => $"{u.TenantExternalId}\n{u.PartNumber}\n{u.AsOf.UtcTicks}", "asOf", "tenant, product and asOf", valid.Usage, usageIndexes);
+        }, u => $"{u.TenantExternalId}\n{u.PartNumber}\n{u.AsOf.UtcTicks}", "asOf",
+            u => $"Tenant '{u.TenantExternalId}', product '{u.PartNumber}' and this asOf appear more than once in this batch.", valid.Usage, usageIndexes);
 
         var incidentIndexes = new List<int>();
         Check(batch.Incidents, IncidentsCollection, errors, (e, item) =>
@@ -228,7 +229,7 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
             return e.Count == 0
                 ? new ValidIncident(externalId!, tenant!, title!, description, severity!.Value, status!.Value, detectedAt!.Value, updatedAt ?? detectedAt!.Value, resolvedAt)
                 : null;
-        }, i => i.ExternalId, "externalId", "external id", valid.Incidents, incidentIndexes);
+        }, i => i.ExternalId, "externalId", i => $"External id '{i.ExternalId}' appears more than once in this batch.", valid.Incidents, incidentIndexes);
 
         var lineIndexes = new List<int>();
         Check(batch.InvoiceLines, InvoiceLinesCollection, errors, (e, item) =>
@@ -253,7 +254,7 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
                 ? new ValidInvoiceLine(externalId!, tenant!, partNumber!, chargeType!.Value, billingCycle!.Value, start!.Value, end!.Value,
                     quantity!.Value, unitPrice!.Value, cost!.Value, month!.Value)
                 : null;
-        }, l => l.ExternalId, "externalId", "external id", valid.InvoiceLines, lineIndexes);
+        }, l => l.ExternalId, "externalId", l => $"External id '{l.ExternalId}' appears more than once in this batch.", valid.InvoiceLines, lineIndexes);
 
         tenantRefs.AddRange(valid.Usage.Select((u, i) => (usageIndexes[i], UsageCollection, u.TenantExternalId)));
         tenantRefs.AddRange(valid.Incidents.Select((x, i) => (incidentIndexes[i], IncidentsCollection, x.TenantExternalId)));
@@ -288,14 +289,14 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
         _ => 4,
     };
 
-    /// <summary>Checks each item, then refuses a second item with the key of an earlier one.</summary>
+    /// <summary>Checks each item, then refuses a later item with the key of an earlier one.</summary>
     private static void Check<TInput, TValid>(
         IReadOnlyList<TInput?> items, string collection, List<IngestError> errors, Func<ItemErrors, TInput, TValid?> check,
-        Func<TValid, string> keyOf, string keyField, string keyName, List<TValid> valid, List<int>? indexes = null)
+        Func<TValid, string> keyOf, string keyField, Func<TValid, string> duplicateMessage, List<TValid> valid, List<int>? indexes = null)
         where TInput : class
         where TValid : class
     {
-        var firstIndexOfKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         for (var index = 0; index < items.Count; index++)
         {
             var itemErrors = new ItemErrors(errors, collection, index);
@@ -310,13 +311,12 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
                 continue;
             }
 
-            if (firstIndexOfKey.TryGetValue(keyOf(checkedItem), out var first))
+            if (!keys.Add(keyOf(checkedItem)))
             {
-                itemErrors.Add(keyField, $"Another item of this batch has the same {keyName}: {collection}[{first}].");
+                itemErrors.Add(keyField, duplicateMessage(checkedItem));
                 continue;
             }
 
-            firstIndexOfKey[keyOf(checkedItem)] = index;
             valid.Add(checkedItem);
             indexes?.Add(index);
         }
