@@ -6,6 +6,7 @@ IBenchmark[] benchmarks =
     new ConnectWiseCompaniesBenchmark(),
     new PsaClientReadsBenchmark(),
     new LivePermissionsBenchmark(),
+    new IngestBenchmark(),
     new ReferenceSyncBenchmark(),
     new SuggestionQualityBenchmark(),
 ];
