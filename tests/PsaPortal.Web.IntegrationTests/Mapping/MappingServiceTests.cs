@@ -137,7 +137,7 @@ public abstract class MappingServiceTests : IAsyncLifetime
     {
         await AddCompaniesAsync(_autotask, (1001, "Acme Dental LLC", null));
         await AddReferenceAsync(_autotask, PsaReferenceKind.Contract, 5001, "Block Hours 2026", parent: 1001, type: "4");
-        await AddReferenceAsync(_autotask, PsaReferenceKind.Contract, 5002, "Managed Services - Acme Dental LLC", parent: 1001, type: MappingService.RecurringServiceContractType);
+        await AddReferenceAsync(_autotask, PsaReferenceKind.Contract, 5002, "Managed Services - Acme Dental LLC", parent: 1001, type: MappingRules.RecurringServiceContractType);
         var acme = await AddTenantAsync("Acme Dental", null);
         await Mapping.SetCompanyAsync(Admin(), _autotask, acme, 1001);
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Linq.Expressions;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Integrations;
@@ -10,6 +9,8 @@ using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Mapping.Suggestions;
 using PsaPortal.Web.Features.Platform;
 using PsaPortal.Web.Features.Reference;
+using static PsaPortal.Web.Features.Mapping.MappingQueries;
+using static PsaPortal.Web.Features.Mapping.MappingRules;
 
 namespace PsaPortal.Web.Features.Mapping;
 
@@ -539,82 +540,6 @@ public sealed class MappingService(IDbContextFactory<PortalDbContext> dbFactory,
         return problems.Count == 0 ? MappingResult.Done(message) : new MappingResult(applied > 0, $"{message} {string.Join(" ", problems)}");
     }
 
-    // ---------------------------------------------------------------- the rules, in one place
-
-    /// <summary>
-    /// The Autotask client's name for contract type 7 (the cache keeps it as the contract's type): the only kind of
-    /// contract whose services carry billable units.
-    /// </summary>
-    public const string RecurringServiceContractType = "Recurring Service";
-
-    public static bool IsRecurringServiceContract(string? contractType) => contractType == RecurringServiceContractType;
-
-    /// <summary>
-    /// The message when <paramref name="tenantId"/> on <paramref name="agreementPsaId"/> would bill a mapped product another
-    /// tenant on the same agreement bills too; null when there is no such tenant.
-    /// </summary>
-    private static async Task<string?> SharedAgreementConflictAsync(PortalDbContext db, Integration integration, long tenantId, long agreementPsaId, string? agreementName,
-        CancellationToken cancellationToken)
-    {
-        var integrationId = integration.Id;
-        var live = db.VendorProducts.Where(p => p.DeletedAt == null).Select(p => p.Id);
-        var mine = from u in db.TenantUsage
-                   where u.TenantId == tenantId && live.Contains(u.ProductId)
-                   join pm in db.ProductMappings on u.ProductId equals pm.VendorProductId
-                   where pm.IntegrationId == integrationId && pm.PsaProductId != null
-                   select u.ProductId;
-        var clash = await (
-                from m in db.TenantMappings
-                where m.IntegrationId == integrationId && m.Origin == MappingOrigin.Person && m.AgreementPsaId == agreementPsaId && m.TenantId != tenantId
-                join t in db.Tenants on m.TenantId equals t.Id
-                join u in db.TenantUsage on m.TenantId equals u.TenantId
-                where mine.Contains(u.ProductId)
-                join pm in db.ProductMappings on u.ProductId equals pm.VendorProductId
-                where pm.IntegrationId == integrationId
-                orderby t.Name
-                select new { Tenant = t.Name, Product = pm.PsaProductName })
-            .FirstOrDefaultAsync(cancellationToken);
-        return clash is null ? null : SharedAgreementMessage(integration.Vendor, clash.Tenant, clash.Product ?? "", agreementName ?? "");
-    }
-
-    /// <summary>The same rule from the product's side: mapping it must not make two tenants on one agreement bill it.</summary>
-    private static async Task<string?> SharedProductConflictAsync(PortalDbContext db, Integration integration, VendorProduct product, string psaProductName,
-        CancellationToken cancellationToken)
-    {
-        var integrationId = integration.Id;
-        var productId = product.Id;
-        var users = from m in db.TenantMappings
-                    where m.IntegrationId == integrationId && m.Origin == MappingOrigin.Person && m.AgreementPsaId != null
-                    join u in db.TenantUsage on m.TenantId equals u.TenantId
-                    where u.ProductId == productId
-                    join t in db.Tenants on m.TenantId equals t.Id
-                    select new { m.TenantId, m.AgreementPsaId, m.AgreementName, t.Name };
-        var clash = await (
-                from a in users
-                join b in users on a.AgreementPsaId equals b.AgreementPsaId
-                where a.TenantId < b.TenantId
-                orderby a.Name, b.Name
-                select new { First = a.Name, Second = b.Name, a.AgreementName })
-            .FirstOrDefaultAsync(cancellationToken);
-        return clash is null ? null : SharedAgreementMessage(integration.Vendor, clash.First, psaProductName, clash.AgreementName ?? "", clash.Second);
-    }
-
-    /// <summary>"Two tenants on the same agreement + product": names the other tenant, the product and the agreement.</summary>
-    public static string SharedAgreementMessage(PsaVendor vendor, string otherTenant, string product, string agreement, string? thisTenant = null)
-    {
-        var terms = MappingTerms.For(vendor);
-        return $"Tenant \"{otherTenant}\" already bills \"{product}\" on {terms.Agreement} \"{agreement}\". Two tenants cannot bill the same " +
-               $"{terms.Product} on one {terms.Agreement}: choose another {terms.Agreement} for {(thisTenant is null ? "this tenant" : $"\"{thisTenant}\"")}.";
-    }
-
-    /// <summary>The warning a remap of an already billed tenant needs confirmed.</summary>
-    public static string RemapWarning(PsaVendor vendor, string tenant, string? agreement, DateTimeOffset lastBilledAt)
-    {
-        var terms = MappingTerms.For(vendor);
-        return $"\"{tenant}\" was last billed to {terms.Agreement} \"{agreement}\" on {lastBilledAt.UtcDateTime:yyyy-MM-dd} (UTC). After this change " +
-               $"the old {terms.Agreement}'s {terms.Addition} will no longer be updated by PsaPortal: adjust or end it in {vendor} yourself. Continue?";
-    }
-
     // ---------------------------------------------------------------- machinery
 
     private sealed record ChangeContext(PortalDbContext Db, Integration Integration, MappingTerms Terms);
@@ -755,160 +680,6 @@ public sealed class MappingService(IDbContextFactory<PortalDbContext> dbFactory,
         return count == 0 ? MappingResult.Refused(message) : MappingResult.Done(message);
     }
 
-    /// <summary>The row data the grid and the checks share: tenant, mapping (absent → nulls) and what the cache says of it.</summary>
-    private sealed class RowData
-    {
-        public long TenantId { get; init; }
-
-        public string ExternalId { get; init; } = "";
-
-        public string TenantName { get; init; } = "";
-
-        public string? TenantDomain { get; init; }
-
-        public long? CompanyPsaId { get; init; }
-
-        public string? CompanyName { get; init; }
-
-        public MappingOrigin? Origin { get; init; }
-
-        public double? SuggestionScore { get; init; }
-
-        public string? SuggestionKind { get; init; }
-
-        public long? AgreementPsaId { get; init; }
-
-        public string? AgreementName { get; init; }
-
-        public bool? ExportEnabled { get; init; }
-
-        public DateTimeOffset? LastBilledAt { get; init; }
-
-        public bool CompanyKnown { get; init; }
-
-        public bool AgreementFits { get; init; }
-    }
-
-    private static IQueryable<RowData> Rows(PortalDbContext db, Guid organizationId, Integration integration)
-    {
-        var integrationId = integration.Id;
-        var companies = db.PsaReferenceItems.Where(r => r.IntegrationId == integrationId && r.Kind == PsaReferenceKind.Company);
-        var targets = BillingTargets(db, integration);
-        return from t in db.Tenants.AsNoTracking()
-               where t.OrganizationId == organizationId && t.Status != TenantStatus.Deleted
-               join m in db.TenantMappings.Where(m => m.IntegrationId == integrationId) on t.Id equals m.TenantId into ms
-               from m in ms.DefaultIfEmpty()
-               select new RowData
-               {
-                   TenantId = t.Id,
-                   ExternalId = t.ExternalId,
-                   TenantName = t.Name,
-                   TenantDomain = t.Domain,
-                   CompanyPsaId = m == null ? null : m.CompanyPsaId,
-                   CompanyName = m == null ? null : m.CompanyName,
-                   Origin = m == null ? null : m.Origin,
-                   SuggestionScore = m == null ? null : m.SuggestionScore,
-                   SuggestionKind = m == null ? null : m.SuggestionKind,
-                   AgreementPsaId = m == null ? null : m.AgreementPsaId,
-                   AgreementName = m == null ? null : m.AgreementName,
-                   ExportEnabled = m == null ? null : m.ExportEnabled,
-                   LastBilledAt = m == null ? null : m.LastBilledAt,
-                   CompanyKnown = m != null && m.CompanyPsaId != null && companies.Any(c => c.PsaId == m.CompanyPsaId),
-                   AgreementFits = m == null || m.AgreementPsaId == null
-                       || targets.Any(a => a.PsaId == m.AgreementPsaId && a.ParentPsaId == m.CompanyPsaId),
-               };
-    }
-
-    /// <summary>Cached agreements (ConnectWise) or recurring-service contracts (Autotask) of the integration.</summary>
-    private static IQueryable<PsaReferenceItem> BillingTargets(PortalDbContext db, Integration integration)
-    {
-        var integrationId = integration.Id;
-        var kind = MappingTerms.For(integration.Vendor).AgreementKind;
-        var targets = db.PsaReferenceItems.Where(r => r.IntegrationId == integrationId && r.Kind == kind);
-        return integration.Vendor == PsaVendor.Autotask ? targets.Where(r => r.Type == RecurringServiceContractType) : targets;
-    }
-
-    // The four states as predicates, so filtering and sorting by state happen in the database.
-    private static readonly Expression<Func<RowData, bool>> IsUnmapped = r => r.Origin == null || r.Origin == MappingOrigin.None;
-    private static readonly Expression<Func<RowData, bool>> IsSuggested = r => r.Origin == MappingOrigin.Suggested;
-    private static readonly Expression<Func<RowData, bool>> IsIncomplete = r => r.Origin == MappingOrigin.Person
-        && (!r.CompanyKnown || !r.AgreementFits || (r.ExportEnabled == true && r.AgreementPsaId == null));
-    private static readonly Expression<Func<RowData, bool>> IsMapped = r => r.Origin == MappingOrigin.Person
-        && r.CompanyKnown && r.AgreementFits && !(r.ExportEnabled == true && r.AgreementPsaId == null);
-
-    private static IQueryable<RowData> ApplyFilter(IQueryable<RowData> rows, MappingFilter filter) => filter switch
-    {
-        MappingFilter.Unmapped => rows.Where(IsUnmapped),
-        MappingFilter.Suggested => rows.Where(IsSuggested),
-        MappingFilter.Mapped => rows.Where(IsMapped),
-        MappingFilter.Incomplete => rows.Where(IsIncomplete),
-        _ => rows,
-    };
-
-    private static IQueryable<RowData> Sort(IQueryable<RowData> rows, MappingSort sort, bool descending)
-    {
-        // Rows without the value sort last either way; providers disagree on where NULL goes.
-        var ordered = sort switch
-        {
-            MappingSort.Domain => By(rows.OrderBy(r => r.TenantDomain == null), r => r.TenantDomain, descending),
-            MappingSort.Company => By(rows.OrderBy(r => r.CompanyName == null), r => r.CompanyName, descending),
-            MappingSort.Agreement => By(rows.OrderBy(r => r.AgreementName == null), r => r.AgreementName, descending),
-            MappingSort.Score => By(rows.OrderBy(r => r.SuggestionScore == null), r => r.SuggestionScore, descending),
-            MappingSort.Export => By(rows, r => r.ExportEnabled == true, descending),
-            // Unmapped, Suggested, Mapped, Incomplete: the order of MappingState.
-            MappingSort.State => By(rows, r => r.Origin == null || r.Origin == MappingOrigin.None ? 0
-                : r.Origin == MappingOrigin.Suggested ? 1
-                : !r.CompanyKnown || !r.AgreementFits || (r.ExportEnabled == true && r.AgreementPsaId == null) ? 3 : 2, descending),
-            _ => By(rows, r => r.TenantName, descending),
-        };
-        return ordered.ThenBy(r => r.TenantName).ThenBy(r => r.TenantId);
-    }
-
-    private static IOrderedQueryable<RowData> By<TKey>(IQueryable<RowData> rows, Expression<Func<RowData, TKey>> key, bool descending) =>
-        descending ? rows.OrderByDescending(key) : rows.OrderBy(key);
-
-    private static IOrderedQueryable<RowData> By<TKey>(IOrderedQueryable<RowData> rows, Expression<Func<RowData, TKey>> key, bool descending) =>
-        descending ? rows.ThenByDescending(key) : rows.ThenBy(key);
-
-    private static async Task<TenantMappingRow?> RowOfAsync(PortalDbContext db, Guid organizationId, Integration integration, long tenantId, CancellationToken cancellationToken)
-    {
-        var row = await Rows(db, organizationId, integration).Where(r => r.TenantId == tenantId).SingleOrDefaultAsync(cancellationToken);
-        return row is null ? null : ToRow(row, integration.Vendor, MappingTerms.For(integration.Vendor));
-    }
-
-    private static TenantMappingRow ToRow(RowData r, PsaVendor vendor, MappingTerms terms)
-    {
-        var origin = r.Origin ?? MappingOrigin.None;
-        var problem = origin != MappingOrigin.Person ? null
-            : !r.CompanyKnown ? $"Company \"{r.CompanyName}\" is no longer in {vendor}. Refresh PSA data, or choose another company."
-            : !r.AgreementFits ? $"{terms.AgreementTitle} \"{r.AgreementName}\" is not one of \"{r.CompanyName}\"'s {terms.Agreements} in {vendor}. Choose another."
-            : r.ExportEnabled == true && r.AgreementPsaId is null ? $"Export is on, but no {terms.Agreement} is chosen."
-            : null;
-        var state = origin switch
-        {
-            MappingOrigin.None => MappingState.Unmapped,
-            MappingOrigin.Suggested => MappingState.Suggested,
-            _ => problem is null ? MappingState.Mapped : MappingState.Incomplete,
-        };
-        return new TenantMappingRow(r.TenantId, r.ExternalId, r.TenantName, r.TenantDomain, r.CompanyPsaId, r.CompanyName, origin, r.SuggestionScore,
-            r.SuggestionKind, r.AgreementPsaId, r.AgreementName, r.ExportEnabled == true, r.LastBilledAt, state, problem);
-    }
-
-    private sealed record PsaProductCandidate(long PsaId, string Name, string? Code, bool IsActive);
-
-    /// <summary>
-    /// A product's likely PSA match: the ConnectWise catalog identifier equal to the part number, or an Autotask service
-    /// whose name holds the part number or is the product's own name. Never one already mapped to another product.
-    /// </summary>
-    private static PsaPick? SuggestProduct(string partNumber, string name, IReadOnlyList<PsaProductCandidate> candidates, HashSet<long> taken)
-    {
-        var open = candidates.Where(c => c.IsActive && !taken.Contains(c.PsaId)).ToList();
-        var match = open.FirstOrDefault(c => string.Equals(c.Code, partNumber, StringComparison.OrdinalIgnoreCase))
-            ?? open.FirstOrDefault(c => c.Name.Contains(partNumber, StringComparison.OrdinalIgnoreCase))
-            ?? open.FirstOrDefault(c => string.Equals(c.Name.Trim(), name.Trim(), StringComparison.OrdinalIgnoreCase));
-        return match is null ? null : new PsaPick(match.PsaId, match.Name, match.Code);
-    }
-
     private static string Describe(TenantMapping m) =>
         $"company {Quote(m.CompanyName)} ({m.Origin}), {Quote(m.AgreementName)}, export {(m.ExportEnabled ? "on" : "off")}";
 
@@ -936,13 +707,4 @@ public sealed class MappingService(IDbContextFactory<PortalDbContext> dbFactory,
 
     private static Guid OrganizationOf(ClaimsPrincipal user) =>
         user.GetOrganizationId() ?? throw new InvalidOperationException("The user belongs to no organization.");
-}
-
-public static class MappingFeature
-{
-    public static IHostApplicationBuilder AddMappingFeature(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddSingleton<MappingService>();
-        return builder;
-    }
 }
