@@ -186,7 +186,11 @@ internal static partial class ApiRequestBody
     private static string FirstSentence(string text)
     {
         var cut = text.IndexOf(" Path:", StringComparison.Ordinal) is var path and >= 0 ? path : text.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return (cut >= 0 ? text[..cut] : text).Trim();
+        // The reader speaks to the programmer who configured it; the client cannot change its options.
+        return (cut >= 0 ? text[..cut] : text)
+            .Replace(" Change the reader options.", "", StringComparison.Ordinal)
+            .Replace(" which is not supported in this mode", "", StringComparison.Ordinal)
+            .Trim();
     }
 
     [GeneratedRegex("'([^']+)'", RegexOptions.CultureInvariant)]
