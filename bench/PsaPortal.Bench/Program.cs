@@ -9,6 +9,7 @@ IBenchmark[] benchmarks =
     new IngestBenchmark(),
     new ReferenceSyncBenchmark(),
     new SuggestionQualityBenchmark(),
+    new MappingBenchmark(),
 ];
 
 var selected = args.Length > 0 ? benchmarks.FirstOrDefault(b => string.Equals(b.Name, args[0], StringComparison.OrdinalIgnoreCase)) : null;

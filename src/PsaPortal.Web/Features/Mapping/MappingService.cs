@@ -364,15 +364,10 @@ public sealed class MappingService(IDbContextFactory<PortalDbContext> dbFactory,
                 select new { t.Id, t.Name, t.Domain, Rejected = m == null ? null : m.RejectedCompanyPsaId })
             .ToListAsync(cancellationToken);
 
-        var matcher = new CompanyMatcher(candidates);
-        var proposals = new Dictionary<long, CompanySuggestion>();
-        foreach (var tenant in open)
-        {
-            if (matcher.Suggest(tenant.Name, tenant.Domain) is { } suggestion && suggestion.CompanyId != tenant.Rejected)
-            {
-                proposals[tenant.Id] = suggestion;
-            }
-        }
+        var rejected = open.ToDictionary(t => t.Id, t => t.Rejected);
+        var proposals = new CompanyMatcher(candidates).SuggestAll(open.Select(t => (t.Id, t.Name, (string?)t.Domain)))
+            .Where(s => s.Value.CompanyId != rejected[s.Key])
+            .ToDictionary(s => s.Key, s => s.Value);
 
         var now = time.GetUtcNow();
         try
