@@ -20,7 +20,7 @@ public sealed class MainLayoutTests : ComponentTestContext
 
         var links = document.QuerySelectorAll("[data-testid=main-navigation] .rz-navigation-item-text").Select(a => a.TextContent.Trim()).ToList();
         Assert.Equal(
-            ["Dashboard", "Integrations", "Mapping", "Billing", "Tickets", "Invoices", "System Logs", "Settings", "Users"],
+            ["Dashboard", "Integrations", "Platform data", "Mapping", "Billing", "Tickets", "Invoices", "System Logs", "Settings", "Users"],
             links);
         Assert.NotNull(document.QuerySelector("#page"));
     }
