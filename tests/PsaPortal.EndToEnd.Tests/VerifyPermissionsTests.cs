@@ -2,6 +2,7 @@ using PsaPortal.Testing;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using PsaPortal.Web.Features.Permissions;
 using PsaPortal.Web.Features.SystemLogs;
 
 namespace PsaPortal.EndToEnd.Tests;
@@ -33,7 +34,7 @@ public sealed class VerifyPermissionsTests(PortalUnderTest portal)
         await using (var db = await portal.Factory.CreateDbContextAsync())
         {
             var jobEvents = await db.SystemLog
-                .Where(e => e.OrganizationId == organization.Id && e.Source == SystemLogSource.Job)
+                .Where(e => e.OrganizationId == organization.Id && e.Source == SystemLogSource.Job && e.Operation == VerifyPermissionsJob.JobName)
                 .OrderBy(e => e.Id).Select(e => e.Message).ToListAsync();
             Assert.Equal(2, jobEvents.Count);
             Assert.StartsWith($"Started by {organization.Admin}", jobEvents[0], StringComparison.Ordinal);
