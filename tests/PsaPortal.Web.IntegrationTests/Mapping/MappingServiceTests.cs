@@ -445,6 +445,27 @@ public abstract class MappingServiceTests : IAsyncLifetime
         Assert.Equal("\"DNS Filtering\" already bills DNS-FILTER. Each vendor product needs its own Autotask service.", taken.Message);
     }
 
+    [Fact]
+    public async Task DeleteIntegration_ItsMappingsGoWithItAndTheOtherPsasStay()
+    {
+        await AddCompaniesAsync(_connectWise, (1, "Acme Dental LLC", null));
+        await AddCompaniesAsync(_autotask, (1001, "Acme Dental LLC", null));
+        await AddReferenceAsync(_connectWise, PsaReferenceKind.CatalogProduct, 501, "DNS Filtering", code: "DNS-FILTER");
+        var acme = await AddTenantAsync("Acme Dental", null);
+        var dns = await AddProductAsync("DNS-FILTER", "DNS Filtering");
+        await Mapping.SetCompanyAsync(Admin(), _connectWise, acme, 1);
+        await Mapping.SetCompanyAsync(Admin(), _autotask, acme, 1001);
+        await Mapping.SetProductAsync(Admin(), _connectWise, dns, 501);
+
+        var deleted = await _factory.Services.GetRequiredService<IntegrationService>().DeleteAsync(Admin(), PsaVendor.ConnectWise);
+
+        Assert.True(deleted.Succeeded, deleted.Message);
+        await using var db = await _factory.CreateDbContextAsync();
+        Assert.Equal([_autotask], await db.TenantMappings.Select(m => m.IntegrationId).ToListAsync());
+        Assert.False(await db.ProductMappings.AnyAsync());
+        Assert.True(await db.Tenants.AnyAsync(t => t.Id == acme));
+    }
+
     // ---------------------------------------------------------------- arrange helpers
 
     private ClaimsPrincipal Admin() => UserIn(PortalRoles.Admin);

@@ -74,15 +74,6 @@ public sealed class MappingService(IDbContextFactory<PortalDbContext> dbFactory,
         return new TenantMappingPage(page.Select(r => ToRow(r, integration.Vendor, terms)).ToList(), total);
     }
 
-    /// <summary>One tenant's row, as the grid shows it; null when the tenant is not in the organization.</summary>
-    public async Task<TenantMappingRow?> FindAsync(ClaimsPrincipal user, Guid integrationId, long tenantId, CancellationToken cancellationToken = default)
-    {
-        var organizationId = OrganizationOf(user);
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var integration = await FindIntegrationAsync(db, organizationId, integrationId, cancellationToken);
-        return integration is null ? null : await RowOfAsync(db, organizationId, integration, tenantId, cancellationToken);
-    }
-
     /// <summary>The company picker: cached PSA companies whose name or identifier contains <paramref name="text"/>, by name.</summary>
     public async Task<PsaPickPage> SearchCompaniesAsync(ClaimsPrincipal user, Guid integrationId, string? text, int skip = 0, int take = MaxPickerSize,
         CancellationToken cancellationToken = default)
