@@ -5,6 +5,7 @@ using Microsoft.Playwright;
 using PsaPortal.Sandbox;
 using PsaPortal.Testing;
 using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Mapping;
 using PsaPortal.Web.Features.Platform;
 
@@ -189,6 +190,50 @@ public sealed class MappingTests(PortalUnderTest portal) : IAsyncLifetime
         await Assertions.Expect(salesPage.Locator("[data-testid=suggest]")).ToBeDisabledAsync();
         Assert.Empty(errors);
         Assert.Empty(salesErrors);
+    }
+
+    [Fact]
+    public async Task BothPsasLinked_SwitchToAutotask_MapsToARecurringServiceContract()
+    {
+        var organization = await portal.CreateOrganizationAsync();
+        await portal.LinkConnectWiseAsync(organization, "SbxFullPublic01", "SbxFullPrivate01");
+        var linked = await portal.GetService<IntegrationService>().SaveAutotaskAsync(LivePortal.AdminOf(organization), new AutotaskLinkForm
+        {
+            UserName = "full@psaportal-sandbox.example", Secret = "SbxFullSecret1!", IntegrationCode = "PSAPORTALSANDBOX0000000000", UseSandbox = true,
+        }, new Uri(portal.BaseUrl));
+        Assert.True(linked.Succeeded, linked.Message);
+        var company = portal.GetService<PsaSandbox>().SeedData.Companies[9];
+        await AddTenantAsync(organization.Id, company.Name.ToUpperInvariant());
+        var (page, errors) = await portal.NewPageAsync();
+        await LivePortal.SignInAsync(page, organization.Operator);
+        await page.GotoAsync("/mapping");
+        await LivePortal.WaitForCircuitAsync(page);
+
+        await page.Locator("[data-testid=psa-selector]").GetByText("Autotask").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=mapping-grid] th", new() { HasText = "Contract" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=reference-synced]")).ToHaveTextAsync("just now", new() { Timeout = 120_000 });
+        await page.ClickAsync("[data-testid=suggest]");
+        var row = page.Locator("[data-testid=mapping-grid] tbody tr").Filter(new() { HasText = company.Name.ToUpperInvariant() });
+        await Assertions.Expect(row.Locator("[data-testid=state]")).ToHaveTextAsync("Suggested");
+        await Assertions.Expect(row.Locator("[data-testid=company-picker]")).ToContainTextAsync(company.Name);
+        await row.Locator("[data-testid=accept-suggestion]").ClickAsync();
+        await Assertions.Expect(row.Locator("[data-testid=state]")).ToHaveTextAsync("Mapped");
+        await row.Locator("[data-testid=agreement-picker]").ClickAsync();
+        await page.Locator(".rz-dropdown-panel .rz-dropdown-item:visible", new() { HasText = $"Managed Services - {company.Name}" }).ClickAsync();
+        await Assertions.Expect(row.Locator("[data-testid=agreement-picker]")).ToContainTextAsync($"Managed Services - {company.Name}");
+        await row.Locator("[data-testid=export-toggle]").ClickAsync();
+
+        await Assertions.Expect(row.Locator("[data-testid=export-toggle] input")).ToBeCheckedAsync();
+        await Assertions.Expect(row.Locator("[data-testid=state]")).ToHaveTextAsync("Mapped");
+        await using (var db = await portal.Factory.CreateDbContextAsync())
+        {
+            var mappings = await db.TenantMappings.Where(m => db.Integrations.Any(i => i.Id == m.IntegrationId && i.OrganizationId == organization.Id))
+                .Select(m => new { m.IntegrationId, m.CompanyPsaId, m.ExportEnabled }).ToListAsync();
+            var mapped = Assert.Single(mappings);
+            Assert.Equal((1000L + company.Number, true), (mapped.CompanyPsaId!.Value, mapped.ExportEnabled));
+        }
+
+        Assert.Empty(errors);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
