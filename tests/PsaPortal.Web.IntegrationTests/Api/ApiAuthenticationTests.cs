@@ -155,6 +155,9 @@ public sealed class ApiAuthenticationTests : IAsyncLifetime
         Assert.Contains("/api/v1/usage/batch", paths);
         Assert.Contains("/api/v1/invoice-lines", paths);
         Assert.DoesNotContain(paths, p => !p.StartsWith("/api/v1/", StringComparison.Ordinal));
+        var batchBody = document.GetProperty("paths").GetProperty("/api/v1/usage/batch").GetProperty("post").GetProperty("requestBody");
+        Assert.True(batchBody.GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.Contains("quantity", batchBody.GetRawText() + document.GetProperty("components").GetRawText());
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
         Assert.Contains("swagger", await ui.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
