@@ -81,6 +81,8 @@ public sealed class MappingTests(PortalUnderTest portal) : IAsyncLifetime
         await page.ClickAsync("[data-testid=accept-product-suggestions]");
         await Assertions.Expect(page.Locator(".rz-notification")).ToContainTextAsync("Mapped 10 products as suggested.");
         await Assertions.Expect(page.Locator("[data-testid=use-product-suggestion]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator(".rz-notification-item")).ToHaveCountAsync(0, new() { Timeout = 20_000 });
+        await LivePortal.ScreenshotAsync(page, "mapping-products");
         await page.ClickAsync("[role=tab]:has-text('Organizations')");
 
         await row.Locator("[data-testid=export-toggle]").ClickAsync();
