@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using PsaPortal.Web.Features.Api;
+using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
@@ -51,6 +52,16 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<TenantMapping> TenantMappings => Set<TenantMapping>();
 
     public DbSet<ProductMapping> ProductMappings => Set<ProductMapping>();
+
+    public DbSet<BillingRun> BillingRuns => Set<BillingRun>();
+
+    public DbSet<BillingRunItem> BillingRunItems => Set<BillingRunItem>();
+
+    public DbSet<BillingWrite> BillingWrites => Set<BillingWrite>();
+
+    public DbSet<BillingSchedule> BillingSchedules => Set<BillingSchedule>();
+
+    public DbSet<BillingNotificationSettings> BillingNotificationSettings => Set<BillingNotificationSettings>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
