@@ -292,26 +292,8 @@ public sealed class MappingTests(PortalUnderTest portal) : IAsyncLifetime
         return factory;
     }
 
-    private async Task<(IPage Page, List<string> Errors)> NewPageAsync()
-    {
-        var context = await portal.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = BaseUrl,
-            ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
-            TimezoneId = "Europe/Amsterdam",
-        });
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                errors.Add($"console: {message.Text}");
-            }
-        };
-        page.PageError += (_, error) => errors.Add($"page error: {error}");
-        return (page, errors);
-    }
+    private Task<(IPage Page, List<string> Errors)> NewPageAsync() =>
+        LivePortal.NewPageAsync(portal.Browser, BaseUrl, new ViewportSize { Width = 1440, Height = 900 });
 
     /// <summary>A tenant whose suggestion is its own sandbox company (past the companies that carry billing hard cases).</summary>
     private static async Task<((long Id, string ExternalId) Tenant, string Company)> SuggestedTenantAsync(PortalFactory factory)

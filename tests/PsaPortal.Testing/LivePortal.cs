@@ -64,12 +64,18 @@ public class LivePortal : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context (own cookies) with a page that records console errors and uncaught exceptions.</summary>
-    public async Task<(IPage Page, List<string> Errors)> NewPageAsync()
+    public Task<(IPage Page, List<string> Errors)> NewPageAsync() => NewPageAsync(Browser, BaseUrl);
+
+    /// <summary>
+    /// The same on any portal address, e.g. a portal a test starts and restarts itself; <paramref name="viewport"/>
+    /// defaults to 1366×820.
+    /// </summary>
+    public static async Task<(IPage Page, List<string> Errors)> NewPageAsync(IBrowser browser, string baseUrl, ViewportSize? viewport = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = BaseUrl,
-            ViewportSize = new ViewportSize { Width = 1366, Height = 820 },
+            BaseURL = baseUrl,
+            ViewportSize = viewport ?? new ViewportSize { Width = 1366, Height = 820 },
             TimezoneId = "Europe/Amsterdam",
         });
         var page = await context.NewPageAsync();
