@@ -25,7 +25,13 @@ internal sealed class AutotaskGate(AutotaskSandbox sandbox, TimeProvider time) :
 
     protected override TimeProvider Time => time;
 
+    protected override DateTimeOffset FaultsAppliedAt => sandbox.FaultsAppliedAt;
+
     protected override IResult ServerError() => AutotaskErrors.ServerError();
+
+    /// <summary>Autotask documents no Retry-After; its throttling answer under load is the thread-threshold error, here with 429.</summary>
+    protected override IResult Throttled(int retryAfterSeconds) =>
+        AutotaskErrors.ThreadLimitExceeded(StatusCodes.Status429TooManyRequests, sandbox.Settings.ThreadLimitPerEndpoint);
 
     protected override async ValueTask<IResult?> CheckAsync(HttpContext http, Func<TimeSpan, Task> addDelay)
     {

@@ -17,11 +17,13 @@ public sealed class AutotaskSandbox
     private readonly Lock _thresholdGate = new();
     private readonly TimeProvider _time;
     private AutotaskSettings _settings;
+    private long _faultsAppliedAtTicks;
 
     public AutotaskSandbox(AutotaskSettings settings, TimeProvider time, int requestLogCapacity)
     {
         _settings = settings;
         _time = time;
+        _faultsAppliedAtTicks = time.GetUtcNow().UtcTicks;
         RequestLog = new RequestLog(requestLogCapacity);
         foreach (var user in AutotaskApiUser.Seeded)
         {
@@ -30,6 +32,9 @@ public sealed class AutotaskSandbox
     }
 
     public AutotaskSettings Settings => Volatile.Read(ref _settings);
+
+    /// <summary>When the current <see cref="FaultSettings"/> were applied (sandbox clock); a throttle storm counts from here.</summary>
+    public DateTimeOffset FaultsAppliedAt => new(Interlocked.Read(ref _faultsAppliedAtTicks), TimeSpan.Zero);
 
     public AutotaskData Data { get; } = new();
 
@@ -51,6 +56,11 @@ public sealed class AutotaskSandbox
             next = change(current);
         }
         while (Interlocked.CompareExchange(ref _settings, next, current) != current);
+
+        if (next.Faults != current.Faults)
+        {
+            Interlocked.Exchange(ref _faultsAppliedAtTicks, _time.GetUtcNow().UtcTicks);
+        }
     }
 
     public void AddApiUser(AutotaskApiUser user) => _users[user.UserName] = user;

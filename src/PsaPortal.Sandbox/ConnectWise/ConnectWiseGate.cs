@@ -25,7 +25,11 @@ internal sealed class ConnectWiseGate(ConnectWiseSandbox sandbox, TimeProvider t
 
     protected override TimeProvider Time => time;
 
+    protected override DateTimeOffset FaultsAppliedAt => sandbox.FaultsAppliedAt;
+
     protected override IResult ServerError() => ConnectWiseErrors.Timeout();
+
+    protected override IResult Throttled(int retryAfterSeconds) => ConnectWiseErrors.TooManyRequests(retryAfterSeconds);
 
     protected override ValueTask<IResult?> CheckAsync(HttpContext http, Func<TimeSpan, Task> addDelay)
     {

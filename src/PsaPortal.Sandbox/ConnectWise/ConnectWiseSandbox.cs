@@ -20,6 +20,7 @@ public sealed class ConnectWiseSandbox
     private readonly TimeProvider _time;
     private readonly Lock _rateGate = new();
     private ConnectWiseSettings _settings;
+    private long _faultsAppliedAtTicks;
     private DateTimeOffset _rateWindowStart;
     private int _rateWindowCount;
 
@@ -27,6 +28,7 @@ public sealed class ConnectWiseSandbox
     {
         _settings = settings;
         _time = time;
+        _faultsAppliedAtTicks = time.GetUtcNow().UtcTicks;
         RequestLog = new RequestLog(requestLogCapacity);
         foreach (var member in ConnectWiseApiMember.Seeded)
         {
@@ -35,6 +37,9 @@ public sealed class ConnectWiseSandbox
     }
 
     public ConnectWiseSettings Settings => Volatile.Read(ref _settings);
+
+    /// <summary>When the current <see cref="FaultSettings"/> were applied (sandbox clock); a throttle storm counts from here.</summary>
+    public DateTimeOffset FaultsAppliedAt => new(Interlocked.Read(ref _faultsAppliedAtTicks), TimeSpan.Zero);
 
     public ConnectWiseData Data { get; } = new();
 
@@ -51,6 +56,11 @@ public sealed class ConnectWiseSandbox
             next = change(current);
         }
         while (Interlocked.CompareExchange(ref _settings, next, current) != current);
+
+        if (next.Faults != current.Faults)
+        {
+            Interlocked.Exchange(ref _faultsAppliedAtTicks, _time.GetUtcNow().UtcTicks);
+        }
 
         // A new limit starts a fresh window: counts taken under the old limit would otherwise decide the first Retry-After.
         if (next.RateLimitPerMinute != current.RateLimitPerMinute)

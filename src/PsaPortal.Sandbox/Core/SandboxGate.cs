@@ -21,8 +21,14 @@ internal abstract class SandboxGate : IEndpointFilter
 
     protected abstract TimeProvider Time { get; }
 
+    /// <summary>When the current <see cref="Faults"/> were applied (sandbox clock); throttle storms count from here.</summary>
+    protected abstract DateTimeOffset FaultsAppliedAt { get; }
+
     /// <summary>The vendor's answer to an injected server error.</summary>
     protected abstract IResult ServerError();
+
+    /// <summary>The vendor's answer to injected throttling (429 before the request is processed).</summary>
+    protected abstract IResult Throttled(int retryAfterSeconds);
 
     /// <summary>Vendor checks before the handler runs; a non-null result rejects the call. May add delay through <paramref name="addDelay"/>.</summary>
     protected abstract ValueTask<IResult?> CheckAsync(HttpContext http, Func<TimeSpan, Task> addDelay);
@@ -59,7 +65,8 @@ internal abstract class SandboxGate : IEndpointFilter
         try
         {
             var faults = Faults;
-            var roll = Random.Shared.NextDouble();
+            var stormLeft = faults.StormSecondsLeft(Time.GetUtcNow() - FaultsAppliedAt);
+            var roll = stormLeft is null ? Random.Shared.NextDouble() : double.MaxValue;
             if (roll < faults.ConnectionResetRate)
             {
                 http.Abort();
@@ -77,10 +84,16 @@ internal abstract class SandboxGate : IEndpointFilter
             // concurrency slot (Autotask's thread limit) while it "works".
             var latency = TimeSpan.FromMilliseconds(faults.LatencyMilliseconds + (faults.JitterMilliseconds > 0 ? Random.Shared.Next(faults.JitterMilliseconds) : 0));
             IResult result;
-            if (roll < faults.ConnectionResetRate + faults.TimeoutRate + faults.ServerErrorRate)
+            var serverErrorBelow = faults.ConnectionResetRate + faults.TimeoutRate + faults.ServerErrorRate;
+            if (roll < serverErrorBelow)
             {
                 await AddDelay(latency);
                 result = ServerError();
+            }
+            else if (stormLeft is not null || roll < serverErrorBelow + faults.ThrottleRate)
+            {
+                await AddDelay(latency);
+                result = Throttled(stormLeft ?? 1);
             }
             else
             {

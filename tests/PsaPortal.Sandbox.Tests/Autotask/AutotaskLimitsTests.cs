@@ -115,4 +115,41 @@ public sealed class AutotaskLimitsTests(SandboxHost host) : IClassFixture<Sandbo
         var body = await JsonAsync(response, HttpStatusCode.InternalServerError);
         Assert.NotEmpty(body["errors"]!.AsArray());
     }
+
+    [Fact]
+    public async Task Post_ThrottleRateOne_Returns429ThreadThresholdErrorAndCreatesNothing()
+    {
+        // Arrange
+        host.Sandbox.Autotask.Configure(s => s with { Faults = new FaultSettings { ThrottleRate = 1 } });
+        using var client = host.Autotask();
+        var adjustmentsBefore = host.Sandbox.Autotask.Data.ContractServiceAdjustments.Count;
+
+        // Act
+        var response = await client.PostAsync("ContractServiceAdjustments", Json("""{"contractID":5001,"contractServiceID":1,"effectiveDate":"2026-01-01T00:00:00","unitChange":1}"""));
+
+        // Assert
+        var body = await JsonAsync(response, HttpStatusCode.TooManyRequests);
+        Assert.Equal("""{"errors":["Thread Threshold Exceeded: The Autotask API thread threshold of 3 threads has been exceeded. (Itgenatr005)"]}""", body.ToJsonString());
+        Assert.Equal(adjustmentsBefore, host.Sandbox.Autotask.Data.ContractServiceAdjustments.Count);
+    }
+
+    [Fact]
+    public async Task Get_RepeatedThrottleStorms_ThrottleTheFirstSecondsOfEveryInterval()
+    {
+        // Arrange
+        host.Sandbox.Autotask.Configure(s => s with { ThresholdLatencyEnabled = false, Faults = new FaultSettings { ThrottleStormSeconds = 10, ThrottleStormIntervalSeconds = 60 } });
+        using var client = host.Autotask();
+
+        // Act
+        var inFirstStorm = await client.GetAsync("ThresholdInformation");
+        host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(11));
+        var between = await client.GetAsync("ThresholdInformation");
+        host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(50));
+        var inSecondStorm = await client.GetAsync("ThresholdInformation");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.TooManyRequests, inFirstStorm.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, between.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, inSecondStorm.StatusCode);
+    }
 }

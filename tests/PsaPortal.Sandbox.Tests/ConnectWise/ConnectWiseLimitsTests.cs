@@ -155,4 +155,45 @@ public sealed class ConnectWiseLimitsTests(SandboxHost host) : IClassFixture<San
         Assert.Equal(HttpStatusCode.OK, viaRouter.StatusCode);
         Assert.Equal("v2025_2/", info["Codebase"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Post_ThrottleRateOne_Returns429WithRetryAfterAndCreatesNothing()
+    {
+        // Arrange
+        host.Sandbox.ConnectWise.Configure(s => s with { Faults = new FaultSettings { ThrottleRate = 1 } });
+        using var client = host.ConnectWise();
+        var additionsBefore = host.Sandbox.ConnectWise.Data.Additions.Count;
+
+        // Act
+        var response = await client.PostAsync("finance/agreements/1/additions", Json("""{"product":{"identifier":"DNS-FILTER"},"billCustomer":"Billable","quantity":3}"""));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter!.Delta);
+        Assert.Equal("""{"error":"ConnectWiseAPI","message":"Too many requests. Please try again in 1 seconds."}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal(additionsBefore, host.Sandbox.ConnectWise.Data.Additions.Count);
+    }
+
+    [Fact]
+    public async Task Get_ThrottleStorm_EveryRequestIs429UntilTheStormEndsWithRetryAfterTheSecondsLeft()
+    {
+        // Arrange
+        host.Sandbox.ConnectWise.Configure(s => s with { Faults = new FaultSettings { ThrottleStormSeconds = 30 } });
+        using var client = host.ConnectWise();
+
+        // Act
+        var first = await client.GetAsync("system/info");
+        host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(20));
+        var later = await client.GetAsync("system/info");
+        host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(11));
+        var after = await client.GetAsync("system/info");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.TooManyRequests, first.StatusCode);
+        Assert.InRange(first.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 29, 30);
+        Assert.Equal(HttpStatusCode.TooManyRequests, later.StatusCode);
+        Assert.InRange(later.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 9, 10);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal(429, host.Sandbox.ConnectWise.RequestLog.Entries()[^2].Status);
+    }
 }
