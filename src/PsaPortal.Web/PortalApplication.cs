@@ -7,6 +7,7 @@ using PsaPortal.Web.Components;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Api;
 using PsaPortal.Web.Features.Audit;
+using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Permissions;
@@ -67,6 +68,7 @@ public static class PortalApplication
         builder.AddApiFeature();
         builder.AddMappingFeature();
         builder.AddReferenceFeature();
+        builder.AddBillingFeature();
         builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();
         return builder;

@@ -42,6 +42,9 @@ public sealed record BillingRunItemChanged(
     : PortalEvent(OrganizationId, OccurredAt)
 {
     public override string Kind => "billing.item";
+
+    /// <summary>Seconds the run still needs at its pace so far (rows done per second since it was picked up); null until a row is done.</summary>
+    public int? EstimatedSecondsLeft { get; init; }
 }
 
 /// <summary>A run ended; <paramref name="Error"/> says why when it failed or was cancelled as a whole.</summary>
