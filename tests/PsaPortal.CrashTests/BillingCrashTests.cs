@@ -1,0 +1,86 @@
+using System.Globalization;
+using PsaPortal.CrashTests.Hosting;
+using PsaPortal.CrashTests.Scenario;
+using PsaPortal.CrashTests.Trials;
+using Xunit.Abstractions;
+
+namespace PsaPortal.CrashTests;
+
+/// <summary>
+/// The billing engine's exactly-once promise under SIGKILL: a 2,000-tenant Apply run is killed at random points and
+/// restarted until it finishes, trial after trial on the same PSA, and each time the sandbox must hold exactly what the
+/// rows demand — one addition per product with the tenant's count (ConnectWise), the tenant's units with exactly one
+/// adjustment of the difference (Autotask) — and every row must end Synced, Unchanged or Failed with its reason.
+/// </summary>
+public sealed class BillingCrashTests(CrashFixture fixture, ITestOutputHelper output) : IClassFixture<CrashFixture>
+{
+    [Fact]
+    public async Task ConnectWise_KilledAtRandomPointsOfA2000TenantRun_EndsWithExactlyTheExpectedAdditions() =>
+        await RunTrialsAsync(folder => new ConnectWiseScenario(folder, fixture.Sandbox), vendorSalt: 1);
+
+    [Fact]
+    public async Task Autotask_KilledAtRandomPointsOfA2000TenantRun_EndsWithTheExpectedUnitsAndOneAdjustmentEach() =>
+        await RunTrialsAsync(folder => new AutotaskScenario(folder, fixture.Sandbox), vendorSalt: 2);
+
+    /// <summary>
+    /// The harness itself: a database the test prepared boots in the child portal, which keeps using the key ring the
+    /// test created (a portal that could not read it would add a key of its own, and the stored secrets would be lost),
+    /// and a killed portal starts again on the same folder.
+    /// </summary>
+    [Fact]
+    public async Task PortalProcess_PreparedDatabaseKilledAndRestarted_BootsOnTheSameDatabaseAndKeyRing()
+    {
+        using var folder = new PortalDataFolder();
+        var scenario = new ConnectWiseScenario(folder, fixture.Sandbox);
+        await scenario.SeedAsync();
+        var log = Path.Combine(fixture.LogDirectory, $"harness-{fixture.MasterSeed}.log");
+
+        using (var first = await PortalProcess.StartAsync(folder.Path, log, TimeSpan.FromSeconds(90)))
+        {
+            first.Kill();
+            Assert.True(first.HasExited);
+        }
+
+        using (var second = await PortalProcess.StartAsync(folder.Path, log, TimeSpan.FromSeconds(90)))
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(second.BaseUrl) };
+            Assert.True((await http.GetAsync("/health/ready")).IsSuccessStatusCode);
+            await second.StopAsync();
+        }
+
+        Assert.Single(Directory.GetFiles(Path.Combine(folder.Path, "keys"), "key-*.xml"));
+        Assert.Equal(CrashFixture.CompanyCount - 2, scenario.TenantCount);
+    }
+
+    private async Task RunTrialsAsync(Func<PortalDataFolder, BillingScenario> create, int vendorSalt)
+    {
+        using var folder = new PortalDataFolder();
+        var scenario = create(folder);
+        await scenario.SeedAsync();
+        var log = Path.Combine(fixture.LogDirectory, $"portal-{scenario.Vendor}-{fixture.MasterSeed}.log");
+        File.Delete(log);
+        var results = new List<TrialResult>();
+        for (var trial = 1; results.Sum(r => r.KillPoints.Count) < fixture.KillsPerVendor; trial++)
+        {
+            var seed = unchecked((fixture.MasterSeed * 31 + vendorSalt) * 1_000 + trial);
+            var kills = Math.Min(fixture.KillsPerTrial, fixture.KillsPerVendor - results.Sum(r => r.KillPoints.Count));
+            var result = await new CrashTrial(scenario, log).RunAsync(trial, seed, kills);
+            results.Add(result);
+            fixture.Report.Write(output, result.ReportLine());
+            foreach (var problem in result.Problems.Take(30))
+            {
+                fixture.Report.Write(output, $"    {problem}");
+            }
+
+            if (!result.Passed)
+            {
+                break;
+            }
+        }
+
+        var failed = results.Where(r => !r.Passed).ToList();
+        Assert.True(failed.Count == 0,
+            string.Create(CultureInfo.InvariantCulture, $"{scenario.Vendor}: trial {failed.FirstOrDefault()?.Trial} (seed {failed.FirstOrDefault()?.Seed}, master seed {fixture.MasterSeed}) left the PSA or the run wrong:")
+            + Environment.NewLine + string.Join(Environment.NewLine, failed.SelectMany(r => r.Problems).Take(30)) + Environment.NewLine + $"Portal log: {log}");
+    }
+}

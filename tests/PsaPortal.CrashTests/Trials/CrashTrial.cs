@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using PsaPortal.CrashTests.Hosting;
+using PsaPortal.CrashTests.Scenario;
+using PsaPortal.Web.Features.Billing;
+
+namespace PsaPortal.CrashTests.Trials;
+
+/// <summary>
+/// One trial: change a share of the counts, queue an Apply run, start the portal and SIGKILL it at a random point —
+/// after a random number of PSA writes (read from the sandbox's request log), or a random time after start, before
+/// or while it plans or resumes — as many times as asked, then let a last process finish the run and compare the
+/// sandbox's tables with what the rows demand.
+/// </summary>
+internal sealed class CrashTrial(BillingScenario scenario, string logPath)
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan FinishTimeout = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan LogPollInterval = TimeSpan.FromMilliseconds(15);
+    private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(300);
+
+    private readonly SandboxProcess _sandbox = scenario.Sandbox;
+
+    public async Task<TrialResult> RunAsync(int trial, int seed, int kills)
+    {
+        var clock = Stopwatch.StartNew();
+        var random = new Random(seed);
+        var (before, rows) = await scenario.PrepareTrialAsync(random);
+        var expectedWrites = rows.Count(r => r.MustSync && r.Changes);
+        var sequence = await _sandbox.LastSequenceAsync(scenario.Vendor);
+        var runId = await scenario.InsertQueuedRunAsync();
+        var writes = 0;
+        var killPoints = new List<string>();
+
+        for (var kill = 1; kill <= kills; kill++)
+        {
+            using var portal = await PortalProcess.StartAsync(scenario.Folder.Path, logPath, StartTimeout);
+            var started = Stopwatch.StartNew();
+            var remaining = Math.Max(1, expectedWrites - writes);
+            // Mostly mid-writes (spread so later kills still find writes left); now and then early, while the run is
+            // being picked up, planned or resumed.
+            var byTime = random.NextDouble() < 0.2;
+            var delay = TimeSpan.FromMilliseconds(random.Next(byTime ? 1500 : 40));
+            var target = writes + 1 + random.Next(Math.Max(1, remaining / (kills - kill + 2)) * 2);
+            var finished = false;
+            var statusChecked = Stopwatch.StartNew();
+            while (true)
+            {
+                var answered = await _sandbox.RequestsAfterAsync(scenario.Vendor, sequence);
+                if (answered.Count > 0)
+                {
+                    sequence = answered[^1].Sequence;
+                    writes += answered.Count(r => r.IsWrite && r.Status is >= 200 and < 300);
+                }
+
+                if (byTime ? started.Elapsed >= delay : writes >= target)
+                {
+                    break;
+                }
+
+                if (portal.HasExited)
+                {
+                    throw new InvalidOperationException($"The portal exited by itself during trial {trial}; see {logPath}.");
+                }
+
+                if (statusChecked.Elapsed >= StatusPollInterval)
+                {
+                    statusChecked.Restart();
+                    if (await IsFinishedAsync(runId))
+                    {
+                        finished = true;
+                        break;
+                    }
+                }
+
+                await Task.Delay(LogPollInterval);
+            }
+
+            if (!byTime)
+            {
+                await Task.Delay(delay);
+            }
+
+            portal.Kill();
+            killPoints.Add(finished
+                ? string.Create(CultureInfo.InvariantCulture, $"none (run ended after {writes} writes before kill {kill})")
+                : byTime
+                    ? string.Create(CultureInfo.InvariantCulture, $"{started.ElapsedMilliseconds} ms after start ({writes} writes)")
+                    : string.Create(CultureInfo.InvariantCulture, $"after write {writes} (+{delay.TotalMilliseconds:0} ms)"));
+            if (finished)
+            {
+                break;
+            }
+        }
+
+        using (var last = await PortalProcess.StartAsync(scenario.Folder.Path, logPath, StartTimeout))
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!await IsFinishedAsync(runId))
+            {
+                if (last.HasExited)
+                {
+                    throw new InvalidOperationException($"The portal exited by itself while finishing trial {trial}; see {logPath}.");
+                }
+
+                if (deadline.Elapsed > FinishTimeout)
+                {
+                    var stuck = await scenario.GetRunAsync(runId);
+                    throw new TimeoutException($"Trial {trial} (seed {seed}): run {runId} is still {stuck.Status} ({stuck.Done}/{stuck.Total} rows) after {FinishTimeout.TotalMinutes:0} minutes of its last process; see {logPath}.");
+                }
+
+                await Task.Delay(StatusPollInterval);
+            }
+
+            await last.StopAsync();
+        }
+
+        var answeredLast = await _sandbox.RequestsAfterAsync(scenario.Vendor, sequence);
+        writes += answeredLast.Count(r => r.IsWrite && r.Status is >= 200 and < 300);
+        var after = await _sandbox.GetDataAsync(scenario.Vendor);
+        var run = await scenario.GetRunAsync(runId);
+        var items = await scenario.GetItemsAsync(runId);
+        var problems = new List<string>();
+        problems.AddRange(VerifyRun(run, rows, items));
+        var byKey = items.GroupBy(i => (i.TenantId, i.VendorProductId)).ToDictionary(g => g.Key, g => g.First());
+        problems.AddRange(scenario.VerifyPsa(before, after, rows, byKey));
+        return new TrialResult(scenario.Vendor, trial, seed, killPoints, rows.Count, expectedWrites,
+            items.Count(i => i.Outcome == BillingOutcome.Synced), items.Count(i => i.Outcome == BillingOutcome.Unchanged), items.Count(i => i.Outcome == BillingOutcome.Failed),
+            run.Resumes, writes, run.Status.ToString(), clock.Elapsed, problems);
+    }
+
+    private async Task<bool> IsFinishedAsync(Guid runId) =>
+        (await scenario.GetRunAsync(runId)).Status is not (BillingRunStatus.Queued or BillingRunStatus.Running);
+
+    /// <summary>The run's own record: finished, one row per expected row, each with the outcome and message it must have.</summary>
+    private static IEnumerable<string> VerifyRun(BillingRun run, IReadOnlyList<ExpectedRow> rows, IReadOnlyList<BillingRunItem> items)
+    {
+        var expectedStatus = rows.Any(r => r.ExpectedFailure is not null) ? BillingRunStatus.CompletedWithFailures : BillingRunStatus.Succeeded;
+        if (run.Status != expectedStatus)
+        {
+            yield return $"run {run.Id} ended {run.Status}, expected {expectedStatus}{(run.Error is null ? "" : $": {run.Error}")}";
+        }
+
+        if (run.Total != rows.Count || run.Done != rows.Count || items.Count != rows.Count)
+        {
+            yield return $"run {run.Id} has Total {run.Total}, Done {run.Done} and {items.Count} rows; expected {rows.Count}";
+        }
+
+        foreach (var duplicate in items.GroupBy(i => (i.TenantId, i.VendorProductId)).Where(g => g.Count() > 1))
+        {
+            yield return $"tenant {duplicate.Key.TenantId} product {duplicate.Key.VendorProductId} has {duplicate.Count()} rows";
+        }
+
+        var byKey = items.GroupBy(i => (i.TenantId, i.VendorProductId)).ToDictionary(g => g.Key, g => g.First());
+        foreach (var row in rows)
+        {
+            if (!byKey.TryGetValue((row.TenantId, row.VendorProductId), out var item))
+            {
+                yield return $"{row}: no row in the run";
+                continue;
+            }
+
+            if (row.ExpectedFailure is { } message)
+            {
+                if (item.Outcome != BillingOutcome.Failed || item.Message != message)
+                {
+                    yield return $"{row}: {item.Outcome} \"{item.Message}\", expected Failed \"{message}\"";
+                }
+            }
+            else if (item.Outcome == BillingOutcome.Failed)
+            {
+                if (!row.MayFail)
+                {
+                    yield return $"{row}: Failed \"{item.Message}\", expected {(row.Changes ? "Synced" : "Unchanged")}";
+                }
+                else if (string.IsNullOrWhiteSpace(item.Message))
+                {
+                    yield return $"{row}: Failed without a message";
+                }
+            }
+            else
+            {
+                var expected = row.Changes ? BillingOutcome.Synced : BillingOutcome.Unchanged;
+                if (item.Outcome != expected)
+                {
+                    yield return $"{row}: {item.Outcome}, expected {expected}{(item.Message is null ? "" : $" (\"{item.Message}\")")}";
+                }
+                else if (item.New != row.Count)
+                {
+                    yield return $"{row}: the row records New {item.New}, expected {row.Count}";
+                }
+            }
+        }
+
+        var counted = (Synced: items.Count(i => i.Outcome == BillingOutcome.Synced), Unchanged: items.Count(i => i.Outcome == BillingOutcome.Unchanged), Failed: items.Count(i => i.Outcome == BillingOutcome.Failed));
+        if ((run.Synced, run.Unchanged, run.Failed) != counted)
+        {
+            yield return $"run {run.Id} counts synced {run.Synced}, unchanged {run.Unchanged}, failed {run.Failed}; its rows say {counted.Synced}, {counted.Unchanged}, {counted.Failed}";
+        }
+    }
+}
