@@ -122,6 +122,7 @@ public static class PortalApplication
         app.MapLiveFeature();
         app.MapApiFeature();
         app.MapPlatformFeature();
+        app.MapBillingEndpoints();
         if (app.Services.GetService<PsaSandbox>() is not null)
         {
             app.MapPsaSandbox(SandboxPathPrefix);
