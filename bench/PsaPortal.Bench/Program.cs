@@ -10,6 +10,7 @@ IBenchmark[] benchmarks =
     new ReferenceSyncBenchmark(),
     new SuggestionQualityBenchmark(),
     new MappingBenchmark(),
+    new SandboxBillingReadsBenchmark(),
 ];
 
 var selected = args.Length > 0 ? benchmarks.FirstOrDefault(b => string.Equals(b.Name, args[0], StringComparison.OrdinalIgnoreCase)) : null;

@@ -8,6 +8,15 @@ public sealed class AutotaskData
     public AutotaskData()
     {
         Tables = [.. AutotaskApiUser.Entities.Select(name => new RecordTable(name))];
+
+        // The parent ids billing and child routes look rows up by; queries with eq/in on them use the index.
+        Contacts.AddIndex("companyID");
+        Tickets.AddIndex("companyID");
+        Contracts.AddIndex("companyID");
+        ContractServices.AddIndex("contractID");
+        ContractServiceUnits.AddIndex("contractID");
+        ContractServiceUnits.AddIndex("contractServiceID");
+        ContractServiceAdjustments.AddIndex("contractServiceID");
     }
 
     public IReadOnlyList<RecordTable> Tables { get; }

@@ -121,8 +121,8 @@ internal sealed record AutotaskFilter(string Op, string? Field, bool Udf, JsonNo
             "exist" => present,
             "notExist" => !present,
             "noteq" => !present || Compare(actual!, Value!) != 0,
-            "in" => present && ((JsonArray)Value!).Any(v => v is not null && Compare(actual!, v) == 0),
-            "notIn" => !present || ((JsonArray)Value!).All(v => v is null || Compare(actual!, v) != 0),
+            "in" => present && (NumericMatch(actual!) ?? ((JsonArray)Value!).Any(v => v is not null && Compare(actual!, v) == 0)),
+            "notIn" => !present || !(NumericMatch(actual!) ?? ((JsonArray)Value!).Any(v => v is not null && Compare(actual!, v) == 0)),
             _ when !present => false,
             "eq" => Compare(actual!, Value!) == 0,
             "gt" => Compare(actual!, Value!) > 0,
@@ -134,6 +134,40 @@ internal sealed record AutotaskFilter(string Op, string? Field, bool Udf, JsonNo
             "contains" => Text(actual!).Contains(Text(Value!), StringComparison.OrdinalIgnoreCase),
             _ => false,
         };
+    }
+
+    private HashSet<decimal>? _numericValues;
+
+    /// <summary>
+    /// For a number compared with an <c>in</c>/<c>notIn</c> list of numbers only: whether the list holds
+    /// it, by a set built once per filter instead of comparing with every value (500 per row); null
+    /// when the general comparison has to decide.
+    /// </summary>
+    private bool? NumericMatch(JsonNode actual)
+    {
+        if (actual.GetValueKind() != JsonValueKind.Number || Value is not JsonArray values || !JsonRecords.TryGetDecimal(actual, out var number))
+        {
+            return null;
+        }
+
+        var set = Volatile.Read(ref _numericValues);
+        if (set is null)
+        {
+            set = [];
+            foreach (var value in values)
+            {
+                if (value is null || value.GetValueKind() != JsonValueKind.Number || !JsonRecords.TryGetDecimal(value, out var listed))
+                {
+                    return null;
+                }
+
+                set.Add(listed);
+            }
+
+            Volatile.Write(ref _numericValues, set);
+        }
+
+        return set.Contains(number);
     }
 
     private static JsonNode? UdfValue(JsonObject record, string name) =>

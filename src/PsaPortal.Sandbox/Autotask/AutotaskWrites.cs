@@ -247,7 +247,7 @@ internal sealed class AutotaskWrites(AutotaskData data, TimeProvider time)
             if (contractService is null)
             {
                 var allowRepeat = JsonRecords.GetBoolean(body["allowRepeatService"]) == true;
-                contractService = allowRepeat ? null : data.ContractServices.All().FirstOrDefault(s => Long(s["contractID"]) == contractId && Long(s["serviceID"]) == serviceId);
+                contractService = allowRepeat ? null : data.ContractServices.FindBy("contractID", [contractId])!.FirstOrDefault(s => Long(s["serviceID"]) == serviceId);
                 contractService ??= data.ContractServices.Insert(new JsonObject
                 {
                     ["contractID"] = contractId,
@@ -259,7 +259,7 @@ internal sealed class AutotaskWrites(AutotaskData data, TimeProvider time)
             }
 
             var lineId = JsonRecords.GetId(contractService);
-            var rows = data.ContractServiceUnits.All().Where(u => Long(u["contractServiceID"]) == lineId).ToList();
+            var rows = data.ContractServiceUnits.FindBy("contractServiceID", [lineId])!;
             var row = rows.FirstOrDefault(u => ParseDate(JsonRecords.GetString(u["startDate"])) <= date && date <= ParseDate(JsonRecords.GetString(u["endDate"])));
             if (row is not null && row["approveAndPostDate"] is not null)
             {
@@ -415,7 +415,7 @@ internal sealed class AutotaskWrites(AutotaskData data, TimeProvider time)
 
                 if (existing is not null && JsonRecords.GetString(existing["startDate"]) != JsonRecords.GetString(record["startDate"])
                     && Long(existing["contractType"]) == AutotaskSeeder.RecurringServiceContractType
-                    && data.ContractServices.All().Any(s => Long(s["contractID"]) == JsonRecords.GetId(existing)))
+                    && data.ContractServices.FindBy("contractID", [JsonRecords.GetId(existing)])!.Count > 0)
                 {
                     return AutotaskErrors.Failure("The start date of a Recurring Service contract cannot be changed once services have been added.");
                 }

@@ -5,6 +5,14 @@ namespace PsaPortal.Sandbox.ConnectWise;
 /// <summary>Every ConnectWise collection the sandbox serves.</summary>
 public sealed class ConnectWiseData
 {
+    public ConnectWiseData()
+    {
+        // Child collections are served per parent; the index makes one parent's read cost its own rows.
+        Additions.AddIndex("agreementId");
+        BoardTeams.AddIndex("boardId");
+        TicketNotes.AddIndex("ticketId");
+    }
+
     public RecordTable Companies { get; } = new("company/companies");
 
     public RecordTable CompanyStatuses { get; } = new("company/companies/statuses");

@@ -28,15 +28,15 @@ internal static class ConnectWiseEndpoints
         MapCollection(api, "company/companies/statuses", data.CompanyStatuses, "CompanyStatus", "companyStatus", ConnectWiseFunction.CompanyMaintenance);
         MapCollection(api, "company/contacts", data.Contacts, "Contact", "contact", ConnectWiseFunction.Contacts);
         MapCollection(api, "service/boards", data.Boards, "Board", "board", ConnectWiseFunction.ServiceBoards);
-        MapChildCollection(api, "service/boards", data.Boards, "teams", data.BoardTeams, r => Number(r["boardId"]), "BoardTeam", "boardTeam", ConnectWiseFunction.ServiceBoards);
-        MapChildCollection(api, "service/boards", data.Boards, "statuses", data.BoardStatuses, r => JsonRecords.GetId((JsonObject)r["board"]!), "BoardStatus", "boardStatus", ConnectWiseFunction.ServiceBoards);
+        MapChildCollection(api, "service/boards", data.Boards, "teams", data.BoardTeams, "boardId", "BoardTeam", "boardTeam", ConnectWiseFunction.ServiceBoards);
+        MapChildCollection(api, "service/boards", data.Boards, "statuses", data.BoardStatuses, "board/id", "BoardStatus", "boardStatus", ConnectWiseFunction.ServiceBoards);
         MapCollection(api, "service/priorities", data.Priorities, "Priority", "priority", ConnectWiseFunction.Priority);
         MapCollection(api, "service/sources", data.Sources, "Source", "source", ConnectWiseFunction.Sources);
         MapCollection(api, "service/tickets", data.Tickets, "Ticket", "ticket", ConnectWiseFunction.ServiceTickets);
-        MapChildCollection(api, "service/tickets", data.Tickets, "notes", data.TicketNotes, r => Number(r["ticketId"]), "ServiceNote", "serviceNote", ConnectWiseFunction.ServiceTickets);
+        MapChildCollection(api, "service/tickets", data.Tickets, "notes", data.TicketNotes, "ticketId", "ServiceNote", "serviceNote", ConnectWiseFunction.ServiceTickets);
         MapCollection(api, "finance/agreements", data.Agreements, "Agreement", "agreement", ConnectWiseFunction.Agreements);
         MapCollection(api, "finance/agreements/types", data.AgreementTypes, "AgreementType", "agreementType", ConnectWiseFunction.Agreements);
-        MapChildCollection(api, "finance/agreements", data.Agreements, "additions", data.Additions, r => Number(r["agreementId"]), "Addition", "addition", ConnectWiseFunction.Agreements);
+        MapChildCollection(api, "finance/agreements", data.Agreements, "additions", data.Additions, "agreementId", "Addition", "addition", ConnectWiseFunction.Agreements);
         MapCollection(api, "procurement/catalog", data.Catalog, "CatalogItem", "catalogItem", ConnectWiseFunction.ProductCatalog);
 
         MapTicketWrites(api, data, time);
@@ -70,11 +70,14 @@ internal static class ConnectWiseEndpoints
         api.MapGet(path + "/{id:long}", (HttpContext http, long id) => ConnectWiseQuery.Single(http, table.Find(id), resource, id, schema)).WithMetadata(inquire);
     }
 
-    private static void MapChildCollection(RouteGroupBuilder api, string parentPath, RecordTable parents, string child, RecordTable table, Func<JsonObject, long> parentOf, string schema, string resource, ConnectWiseFunction function)
+    /// <param name="parentField">The child's field holding the parent id: top-level (<c>agreementId</c>, read through the table's index) or a reference (<c>board/id</c>).</param>
+    private static void MapChildCollection(RouteGroupBuilder api, string parentPath, RecordTable parents, string child, RecordTable table, string parentField, string schema, string resource, ConnectWiseFunction function)
     {
         var inquire = new ConnectWisePermission(function, ConnectWiseAction.Inquire);
+        var reference = parentField.Split('/');
+        long ParentOf(JsonObject record) => reference.Length == 1 ? Number(record[parentField]) : Number((record[reference[0]] as JsonObject)?[reference[1]]);
         IReadOnlyList<JsonObject>? Children(long parentId) =>
-            parents.Find(parentId) is null ? null : [.. table.All().Where(r => parentOf(r) == parentId)];
+            parents.Find(parentId) is null ? null : table.FindBy(parentField, [parentId]) ?? [.. table.All().Where(r => ParentOf(r) == parentId)];
 
         api.MapGet($"{parentPath}/{{parentId:long}}/{child}", (HttpContext http, long parentId) =>
             Children(parentId) is { } rows ? ConnectWiseQuery.List(http, rows, schema) : ConnectWiseErrors.NotFound(parentPath.Split('/')[^1], parentId))
@@ -85,7 +88,7 @@ internal static class ConnectWiseEndpoints
         api.MapGet($"{parentPath}/{{parentId:long}}/{child}/{{id:long}}", (HttpContext http, long parentId, long id) =>
         {
             var record = table.Find(id);
-            return ConnectWiseQuery.Single(http, record is not null && parentOf(record) == parentId ? record : null, resource, id, schema);
+            return ConnectWiseQuery.Single(http, record is not null && ParentOf(record) == parentId ? record : null, resource, id, schema);
         }).WithMetadata(inquire);
     }
 
