@@ -169,7 +169,7 @@ public sealed class BillingEngine(
 
     private IBillingPsa CreatePsa(Integration integration) => integration.Vendor switch
     {
-        PsaVendor.ConnectWise => new ConnectWiseBillingPsa(integrations.ConnectWiseApiFor(integration), dbFactory, integration.Id, options.Value.MaxConcurrentCalls),
+        PsaVendor.ConnectWise => new ConnectWiseBillingPsa(integrations.ConnectWiseApiFor(integration), dbFactory, integration.Id, options.Value.MaxConcurrentCalls, time),
         PsaVendor.Autotask => new AutotaskBillingPsa(integrations.AutotaskApiFor(integration), time),
         _ => throw new BillingRunException($"Billing does not support {integration.Vendor}."),
     };

@@ -42,6 +42,10 @@ public static class BillingMessages
         $"Contract \"{name ?? contractId.ToString(CultureInfo.InvariantCulture)}\" (id {contractId}) was not found in Autotask. It may have been deleted: " +
         "choose another contract for this tenant on the Mapping page.";
 
+    public static string OnOtherAgreement(string other, string mapped) =>
+        $"The mapped product is on another agreement of this company (\"{other}\"), not on the mapped agreement \"{mapped}\". Only one agreement per " +
+        "company should have the product: map this tenant to that agreement on the Mapping page, or move the addition in ConnectWise, then retry.";
+
     public static string DuplicateAdditions(int times) =>
         $"The mapped product is on this agreement {times} times as active additions. Keep one in ConnectWise (cancel the others), then retry.";
 

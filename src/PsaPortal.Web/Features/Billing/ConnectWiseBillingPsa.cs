@@ -13,13 +13,15 @@ namespace PsaPortal.Web.Features.Billing;
 /// ConnectWise billing: the active additions (cancelledDate = null) of every mapped agreement, read per agreement (the
 /// API has no cross-agreement additions endpoint) a few at a time within the connection's budget; a product that is
 /// also active on another agreement of the same company fails the row with DESIGN.md's message. Which other
-/// agreements may hold it comes from the reference cache, so only those few are read live, never every agreement.
+/// agreements may hold it comes from the reference cache (agreements not cancelled and in effect today: a renewal
+/// that has not begun or an agreement that has ended bills nothing), so only those few are read live.
 /// </summary>
 public sealed class ConnectWiseBillingPsa(
     IConnectWiseApi api,
     IDbContextFactory<PortalDbContext> dbFactory,
     Guid integrationId,
-    int maxConcurrentCalls) : IBillingPsa
+    int maxConcurrentCalls,
+    TimeProvider time) : IBillingPsa
 {
     private static readonly ConnectWiseCondition Active = ConnectWiseCondition.Field("cancelledDate").IsNull();
 
@@ -31,7 +33,7 @@ public sealed class ConnectWiseBillingPsa(
 
     public async Task<IReadOnlyDictionary<long, PsaLineState>> ReadAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken)
     {
-        var others = await OtherAgreementsAsync(rows, cancellationToken);
+        var (others, names) = await OtherAgreementsAsync(rows, cancellationToken);
         var agreements = rows.Select(r => r.AgreementPsaId!.Value).Concat(others.Values.SelectMany(a => a)).Distinct().ToList();
         var lines = await ReadAdditionsAsync(agreements, cancellationToken);
         var shared = SharedLines(rows);
@@ -55,21 +57,28 @@ public sealed class ConnectWiseBillingPsa(
 
             var onOthers = others.GetValueOrDefault((row.CompanyPsaId!.Value, product), [])
                 .Where(a => a != agreement)
-                .Select(a => lines[a])
+                .Select(a => (Id: a, Read: lines[a]))
                 .ToList();
-            if (onOthers.Any(o => o.Lines.Any(l => l.ProductId == product)))
+            if (onOthers.FirstOrDefault(o => o.Read.Error is not null) is { Read.Error: { } otherError })
+            {
+                states[row.Id] = PsaLineState.Failed(otherError);
+                continue;
+            }
+
+            var mine = read.Lines.Where(l => l.ProductId == product).ToList();
+            var holders = onOthers.Where(o => o.Read.Lines.Any(l => l.ProductId == product)).ToList();
+            if (holders.Count > 1 || (holders.Count == 1 && mine.Count > 0))
             {
                 states[row.Id] = PsaLineState.Failed(BillingMessages.MultipleAgreements);
                 continue;
             }
 
-            if (onOthers.FirstOrDefault(o => o.Error is not null) is { } failedOther)
+            if (holders.Count == 1)
             {
-                states[row.Id] = PsaLineState.Failed(failedOther.Error!);
+                states[row.Id] = PsaLineState.Failed(BillingMessages.OnOtherAgreement(names.GetValueOrDefault(holders[0].Id) ?? $"#{holders[0].Id}", row.AgreementName ?? $"#{agreement}"));
                 continue;
             }
 
-            var mine = read.Lines.Where(l => l.ProductId == product).ToList();
             states[row.Id] = mine.Count switch
             {
                 0 => new PsaLineState(null, null, null),
@@ -128,20 +137,23 @@ public sealed class ConnectWiseBillingPsa(
     }
 
     /// <summary>Per (company, PSA product): the company's agreements whose cached active additions include the product.</summary>
-    private async Task<Dictionary<(long Company, long Product), HashSet<long>>> OtherAgreementsAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken)
+    private async Task<(Dictionary<(long Company, long Product), HashSet<long>> Others, Dictionary<long, string> Names)> OtherAgreementsAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken)
     {
         var wanted = rows.Select(r => (r.CompanyPsaId!.Value, r.PsaProductId!.Value)).ToHashSet();
         var products = wanted.Select(w => w.Item2).Distinct().ToList();
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var cached = await (
                 from addition in db.PsaReferenceItems
                 join agreement in db.PsaReferenceItems on new { Id = addition.ParentPsaId!.Value, addition.IntegrationId } equals new { Id = agreement.PsaId, agreement.IntegrationId }
                 where addition.IntegrationId == integrationId && addition.Kind == PsaReferenceKind.Addition && addition.IsActive
                       && agreement.Kind == PsaReferenceKind.Agreement && addition.ProductPsaId != null && products.Contains(addition.ProductPsaId.Value)
-                      && agreement.ParentPsaId != null
-                select new { Company = agreement.ParentPsaId!.Value, Product = addition.ProductPsaId!.Value, Agreement = agreement.PsaId })
+                      && agreement.ParentPsaId != null && agreement.IsActive
+                      && (agreement.StartDate == null || agreement.StartDate <= today) && (agreement.EndDate == null || agreement.EndDate >= today)
+                select new { Company = agreement.ParentPsaId!.Value, Product = addition.ProductPsaId!.Value, Agreement = agreement.PsaId, agreement.Name })
             .ToListAsync(cancellationToken);
         var result = new Dictionary<(long, long), HashSet<long>>();
+        var names = new Dictionary<long, string>();
         foreach (var c in cached.Where(c => wanted.Contains((c.Company, c.Product))))
         {
             if (!result.TryGetValue((c.Company, c.Product), out var set))
@@ -150,9 +162,10 @@ public sealed class ConnectWiseBillingPsa(
             }
 
             set.Add(c.Agreement);
+            names[c.Agreement] = c.Name;
         }
 
-        return result;
+        return (result, names);
     }
 
     private static Dictionary<(long Agreement, long Product), List<BillingRunItem>> SharedLines(IReadOnlyList<BillingRunItem> rows) =>
