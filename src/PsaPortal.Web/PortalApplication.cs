@@ -69,6 +69,7 @@ public static class PortalApplication
         builder.AddMappingFeature();
         builder.AddReferenceFeature();
         builder.AddBillingFeature();
+        builder.AddBillingNotifications();
         builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();
         return builder;
