@@ -74,6 +74,8 @@ public sealed class BillingCrashTests(CrashFixture fixture, ITestOutputHelper ou
 
             if (!result.Passed)
             {
+                folder.Keep = true;
+                fixture.Report.Write(output, $"    the portal's data folder is kept for inspection: {folder.Path}");
                 break;
             }
         }

@@ -9,16 +9,16 @@ namespace PsaPortal.CrashTests;
 /// Shared by the crash tests: the standalone sandbox with 2,000 companies (one process for the whole class, so the
 /// PSA outlives every portal process), the master seed every trial's seed derives from, and the trial report.
 /// Environment: <c>PSAPORTAL_CRASH_SEED</c> replays a run (the report's first line names it),
-/// <c>PSAPORTAL_CRASH_KILLS</c> kills per PSA (default 10), <c>PSAPORTAL_CRASH_KILLS_PER_TRIAL</c> (default 2).
+/// <c>PSAPORTAL_CRASH_KILLS</c> kills per PSA (default 10), <c>PSAPORTAL_CRASH_KILLS_PER_TRIAL</c> (default 5).
 /// </summary>
 public sealed class CrashFixture : IAsyncLifetime
 {
     public const int CompanyCount = 2_000;
 
     /// <summary>Per call, plus up to <see cref="JitterMilliseconds"/>: enough for a run to last some seconds, so kills land mid-way.</summary>
-    public const int LatencyMilliseconds = 3;
+    public const int LatencyMilliseconds = 2;
 
-    public const int JitterMilliseconds = 4;
+    public const int JitterMilliseconds = 3;
 
     internal SandboxProcess Sandbox { get; private set; } = null!;
 
@@ -28,7 +28,7 @@ public sealed class CrashFixture : IAsyncLifetime
 
     public int KillsPerVendor { get; } = Setting("PSAPORTAL_CRASH_KILLS", 10);
 
-    public int KillsPerTrial { get; } = Math.Max(1, Setting("PSAPORTAL_CRASH_KILLS_PER_TRIAL", 2));
+    public int KillsPerTrial { get; } = Math.Max(1, Setting("PSAPORTAL_CRASH_KILLS_PER_TRIAL", 5));
 
     public string LogDirectory { get; } = Directory.CreateDirectory(Path.Combine(BuildOutput.ArtifactsDirectory, "crash-logs")).FullName;
 

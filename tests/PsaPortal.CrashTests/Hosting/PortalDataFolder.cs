@@ -43,9 +43,17 @@ internal sealed class PortalDataFolder : IDisposable
         await db.Database.MigrateAsync();
     }
 
+    /// <summary>Left on disk when disposed, so a failed trial's database and journal can be read afterwards.</summary>
+    public bool Keep { get; set; }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
+        if (Keep)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Path, recursive: true);

@@ -40,6 +40,8 @@ internal sealed class PortalProcess : IDisposable
             "--Sandbox:SnapshotPath=",
             // The sandbox's throttling is off in these tests, so the client's budget need not pace the run.
             "--Psa:ConnectWiseRequestsPerMinute=100000",
+            // More writes in flight at once than the default 4: more of them are cut off by a kill.
+            "--Billing:MaxConcurrentCalls=8",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:PsaPortal=Information",
         ], logPath);

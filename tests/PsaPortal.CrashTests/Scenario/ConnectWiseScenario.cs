@@ -3,9 +3,11 @@ using System.Text.Json.Nodes;
 using PsaPortal.CrashTests.Hosting;
 using PsaPortal.CrashTests.Psa;
 using PsaPortal.Integrations;
+using PsaPortal.Sandbox.Core;
 using PsaPortal.Sandbox.Seed;
 using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Integrations;
+using PsaPortal.Web.Features.Reference;
 
 namespace PsaPortal.CrashTests.Scenario;
 
@@ -35,6 +37,36 @@ internal sealed class ConnectWiseScenario(PortalDataFolder folder, SandboxProces
         integration.PublicKey = PublicKey;
         integration.ProtectedPrivateKey = Folder.Secrets.Protect(PrivateKey);
         integration.ApiVersion = "ConnectWise 2025.1";
+    }
+
+    /// <summary>
+    /// The company's other agreements come from the cache (the engine reads only those few live), so the harness caches
+    /// the agreements and their active additions as a reference sync would.
+    /// </summary>
+    protected override IEnumerable<PsaReferenceItem> ReferenceCache(JsonObject data, Guid integrationId, DateTimeOffset now)
+    {
+        foreach (var agreement in ConnectWiseState.Records(data, "finance/agreements"))
+        {
+            var name = JsonRecords.GetString(agreement["name"]) ?? "";
+            yield return new PsaReferenceItem
+            {
+                IntegrationId = integrationId, Kind = PsaReferenceKind.Agreement, PsaId = JsonRecords.GetId(agreement), ParentPsaId = ConnectWiseState.Long(agreement["company"]?["id"]),
+                Name = name, SearchText = name.ToLowerInvariant(), Type = JsonRecords.GetString(agreement["type"]?["name"]),
+                StartDate = agreement["startDate"] is null ? null : ConnectWiseState.Date(agreement["startDate"]),
+                EndDate = agreement["endDate"] is null ? null : ConnectWiseState.Date(agreement["endDate"]),
+                IsActive = JsonRecords.GetBoolean(agreement["cancelledFlag"]) != true, SyncGeneration = 1, SyncedAt = now,
+            };
+        }
+
+        foreach (var addition in new ConnectWiseState(data).Additions.Where(a => !a.Cancelled))
+        {
+            var name = SandboxSeedData.Products.FirstOrDefault(p => p.Number == addition.ProductId)?.Description ?? $"product {addition.ProductId}";
+            yield return new PsaReferenceItem
+            {
+                IntegrationId = integrationId, Kind = PsaReferenceKind.Addition, PsaId = addition.Id, ParentPsaId = addition.AgreementId, ProductPsaId = addition.ProductId,
+                Name = name, SearchText = name.ToLowerInvariant(), SyncGeneration = 1, SyncedAt = now,
+            };
+        }
     }
 
     protected override IReadOnlyList<CompanyMapping> MapCompanies(JsonObject data)
