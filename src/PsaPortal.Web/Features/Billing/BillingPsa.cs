@@ -31,11 +31,11 @@ public abstract record BillingWriteOutcome
     /// </summary>
     public static BillingWriteOutcome FromException(Exception exception) => exception switch
     {
+        // Throttled (by the PSA before processing, or held back by the client's budget): certainly not applied.
         PsaException { Kind: PsaErrorKind.RateLimited } psa => new Refused(psa.Message, Transient: true),
-        PsaException { StatusCode: { } status } psa when (int)status >= 500 || status == HttpStatusCode.RequestTimeout => new Unknown(psa.Message),
-        PsaException { StatusCode: null, Kind: PsaErrorKind.Unavailable } psa => new Unknown(psa.Message),
-        PsaException psa => new Refused(psa.Message, Transient: false),
-        HttpRequestException or IOException or TimeoutException or TaskCanceledException => new Unknown(exception.Message),
+        // The PSA answered 4xx: it refused the write.
+        PsaException { StatusCode: { } status } psa when (int)status is >= 400 and < 500 && status != HttpStatusCode.RequestTimeout => new Refused(psa.Message, Transient: false),
+        // 5xx, timeouts, dropped connections, the client's "outcome unknown": only a re-read can tell.
         _ => new Unknown(exception.Message),
     };
 }
