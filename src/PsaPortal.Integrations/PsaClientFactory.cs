@@ -79,8 +79,8 @@ public sealed class PsaClientFactory : IPsaClientFactory, IDisposable
         return _clients.GetOrCreate<IConnectWiseApi>(PsaVendor.ConnectWise, key, usage =>
         {
             var options = _options.ConnectWise;
-            var budget = new ConnectWiseRequestBudget(options.RequestsPerMinute);
-            var resilience = new ResilienceHandler(PsaVendor.ConnectWise, options.Resilience, budget, ConnectWiseErrors.IsTransientAsync, _options.TimeProvider);
+            var budget = new ConnectWiseRequestBudget(options.RequestsPerMinute, time: _options.TimeProvider);
+            var resilience = new ResilienceHandler(PsaVendor.ConnectWise, options.Resilience, budget, ConnectWiseErrors.IsTransientAsync, ConnectWiseErrors.IsUnprocessedAsync, _options.TimeProvider);
             var http = Chain(usage, resilience, new ConnectWiseAuthHandler(connection, options.ApiVersion), PsaVendor.ConnectWise, connection.Name);
             return (new ConnectWiseApi(http, connection, options, resilience.Health), budget);
         });
@@ -94,7 +94,7 @@ public sealed class PsaClientFactory : IPsaClientFactory, IDisposable
         {
             var options = _options.Autotask;
             var budget = new AutotaskRequestBudget(options.ConcurrentRequestsPerEndpoint, options.ThresholdReserve, _options.TimeProvider);
-            var resilience = new ResilienceHandler(PsaVendor.Autotask, options.Resilience, budget, AutotaskErrors.IsTransientAsync, _options.TimeProvider);
+            var resilience = new ResilienceHandler(PsaVendor.Autotask, options.Resilience, budget, AutotaskErrors.IsTransientAsync, AutotaskErrors.IsUnprocessedAsync, _options.TimeProvider);
             var http = Chain(usage, resilience, new AutotaskAuthHandler(connection), PsaVendor.Autotask, connection.Name);
             return (new AutotaskApi(http, connection, options, budget, _options.TimeProvider, resilience.Health), budget);
         });

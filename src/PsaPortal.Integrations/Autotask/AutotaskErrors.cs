@@ -74,6 +74,21 @@ internal static class AutotaskErrors
         };
     }
 
+    /// <summary>
+    /// Was the request refused before Autotask processed it? Thread-limit rejections (whatever their status) and
+    /// other 429s are; a 500 "unexpected error" or a gateway error may come after a write was applied.
+    /// </summary>
+    public static async ValueTask<bool> IsUnprocessedAsync(HttpResponseMessage response)
+    {
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            return true;
+        }
+
+        var all = string.Join(" ", await MessagesAsync(response, CancellationToken.None).ConfigureAwait(false));
+        return Has(all, ThreadLimit) || Has(all, ThreadLimitCode);
+    }
+
     private static bool Has(string text, string marker) => text.Contains(marker, StringComparison.OrdinalIgnoreCase);
 
     private static async Task<List<string>> MessagesAsync(HttpResponseMessage response, CancellationToken cancellationToken)

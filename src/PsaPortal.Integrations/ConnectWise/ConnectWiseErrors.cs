@@ -84,6 +84,10 @@ internal static class ConnectWiseErrors
         }
     }
 
+    /// <summary>Was the request refused before ConnectWise processed it? Throttling (429) is; a 5xx may come after a write was applied.</summary>
+    public static ValueTask<bool> IsUnprocessedAsync(HttpResponseMessage response) =>
+        ValueTask.FromResult(response.StatusCode == HttpStatusCode.TooManyRequests);
+
     /// <summary>May the same request succeed later? 429, 5xx and the vendor's "timeout has occured" 500.</summary>
     public static ValueTask<bool> IsTransientAsync(HttpResponseMessage response) =>
         ValueTask.FromResult(response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500);

@@ -19,4 +19,11 @@ public enum PsaErrorKind
 
     /// <summary>The PSA did not answer, answered with a server error, or PsaPortal paused calls after repeated failures.</summary>
     Unavailable,
+
+    /// <summary>
+    /// A write that is not safe to repeat (ConnectWise addition POST, Autotask create or adjustment) may have
+    /// reached the PSA, but no answer says whether it was applied (timeout, connection lost after sending, 5xx).
+    /// The client did not send it again; read the PSA's current state before writing again.
+    /// </summary>
+    OutcomeUnknown,
 }

@@ -11,10 +11,22 @@ internal static class PsaRequestOptions
 
     public static readonly HttpRequestOptionsKey<int> Attempt = new("PsaPortal.Attempt");
 
+    /// <summary>The current attempt was handed to the transport (after the request budget), so it may have reached the PSA.</summary>
+    public static readonly HttpRequestOptionsKey<bool> Sent = new("PsaPortal.Sent");
+
     public static readonly HttpRequestOptionsKey<string> CorrelationId = new("PsaPortal.CorrelationId");
 
     public static readonly HttpRequestOptionsKey<string> Operation = new("PsaPortal.Operation");
 
+    /// <summary>Whether the request may be sent again whatever happened to the previous attempt: everything but a POST that creates or adds.</summary>
     public static bool MayReplay(HttpRequestMessage request) =>
         request.Method != HttpMethod.Post || (request.Options.TryGetValue(RetrySafe, out var safe) && safe);
+
+    /// <summary>
+    /// Whether a failed attempt certainly never reached the PSA's processing, so even a write that must not be
+    /// applied twice may be sent again: the connection could not be opened (refused, name not resolved).
+    /// A reset, a timeout or a 5xx after the request went out leave the outcome unknown.
+    /// </summary>
+    public static bool NeverSent(Exception? exception) =>
+        exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ProxyTunnelError };
 }

@@ -13,6 +13,10 @@ namespace PsaPortal.Integrations.Resilience;
 /// exponential backoff and jitter (honouring Retry-After) on transient failures only, a circuit
 /// breaker, and per attempt the vendor's request budget and an attempt timeout. Failures that no
 /// retry fixes leave as <see cref="PsaException"/>.
+/// A POST that creates or adds (not marked <see cref="PsaRequestOptions.RetrySafe"/>) is sent again only when the
+/// PSA certainly did not process it: it was throttled before processing (the vendor's reading, e.g. 429) or the
+/// connection could not be opened. When it may have arrived (timeout, connection lost after sending, 5xx) it is not
+/// resent and fails with <see cref="PsaErrorKind.OutcomeUnknown"/>, so the caller re-reads the PSA instead.
 /// </summary>
 internal sealed class ResilienceHandler : DelegatingHandler
 {
@@ -22,16 +26,20 @@ internal sealed class ResilienceHandler : DelegatingHandler
     private readonly PsaResilienceOptions _options;
     private readonly RequestBudget _budget;
     private readonly Func<HttpResponseMessage, ValueTask<bool>> _isTransient;
+    private readonly Func<HttpResponseMessage, ValueTask<bool>> _isUnprocessed;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
     /// <param name="isTransient">The vendor's reading of a response: may the same request succeed if sent again later?</param>
-    public ResilienceHandler(PsaVendor vendor, PsaResilienceOptions options, RequestBudget budget, Func<HttpResponseMessage, ValueTask<bool>> isTransient, TimeProvider time)
+    /// <param name="isUnprocessed">The vendor's reading of a transient response: did the PSA refuse it before processing anything (throttling), so a write may be resent?</param>
+    public ResilienceHandler(PsaVendor vendor, PsaResilienceOptions options, RequestBudget budget, Func<HttpResponseMessage, ValueTask<bool>> isTransient,
+        Func<HttpResponseMessage, ValueTask<bool>> isUnprocessed, TimeProvider time)
     {
         _vendor = vendor;
         _options = options;
         _budget = budget;
         _isTransient = isTransient;
+        _isUnprocessed = isUnprocessed;
         _time = time;
         var breakerState = new CircuitBreakerStateProvider();
         Health = new ConnectionHealth(breakerState);
@@ -47,8 +55,8 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 MaxDelay = options.MaxRetryDelay,
                 ShouldHandle = async args =>
                     args.Context.Properties.TryGetValue(RequestKey, out var request)
-                    && PsaRequestOptions.MayReplay(request)
-                    && await IsTransientAsync(args.Outcome).ConfigureAwait(false),
+                    && await IsTransientAsync(args.Outcome).ConfigureAwait(false)
+                    && (PsaRequestOptions.MayReplay(request) || await IsUnprocessedAsync(args.Outcome).ConfigureAwait(false)),
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
                 OnRetry = args =>
                 {
@@ -90,7 +98,19 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 throw Translate(exception, request);
             }
 
-            return outcome.Result!;
+            var response = outcome.Result!;
+            if (!PsaRequestOptions.MayReplay(request) && await _isTransient(response).ConfigureAwait(false) && !await _isUnprocessed(response).ConfigureAwait(false))
+            {
+                // A 5xx to a write: the PSA may have applied it before failing. The caller must re-read, not resend.
+                using (response)
+                {
+                    var body = await response.Content.ReadAsStringAsync(CancellationToken.None).ConfigureAwait(false);
+                    var said = string.IsNullOrWhiteSpace(body) ? string.Empty : $": {(body.Length > 300 ? body[..300] : body)}";
+                    throw OutcomeUnknown(_vendor, request, $"{_vendor.DisplayName()} answered with a server error ({(int)response.StatusCode}{said})", statusCode: response.StatusCode);
+                }
+            }
+
+            return response;
         }
         finally
         {
@@ -101,6 +121,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
     private async ValueTask<Outcome<HttpResponseMessage>> AttemptAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Options.Set(PsaRequestOptions.Attempt, request.Options.TryGetValue(PsaRequestOptions.Attempt, out var previous) ? previous + 1 : 1);
+        request.Options.Set(PsaRequestOptions.Sent, false);
         try
         {
             using var lease = await _budget.AcquireAsync(request, cancellationToken).ConfigureAwait(false);
@@ -108,6 +129,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
             try
             {
+                request.Options.Set(PsaRequestOptions.Sent, true);
                 var response = await base.SendAsync(request, linked.Token).ConfigureAwait(false);
 
                 // Read the body while the budget slot is held: the vendor counts the request until it has answered.
@@ -121,6 +143,11 @@ internal sealed class ResilienceHandler : DelegatingHandler
         }
         catch (Exception exception) when (exception is HttpRequestException or PsaException or IOException)
         {
+            if (PsaRequestOptions.NeverSent(exception))
+            {
+                request.Options.Set(PsaRequestOptions.Sent, false);
+            }
+
             return Outcome.FromException<HttpResponseMessage>(exception);
         }
     }
@@ -129,6 +156,14 @@ internal sealed class ResilienceHandler : DelegatingHandler
     {
         { Exception: HttpRequestException or IOException or TimeoutRejectedException } => true,
         { Result: { } response } => await _isTransient(response).ConfigureAwait(false),
+        _ => false,
+    };
+
+    /// <summary>For a write that must not be applied twice: did this failed attempt certainly not reach the PSA's processing?</summary>
+    private async ValueTask<bool> IsUnprocessedAsync(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: { } exception } => PsaRequestOptions.NeverSent(exception),
+        { Result: { } response } => await _isUnprocessed(response).ConfigureAwait(false),
         _ => false,
     };
 
@@ -147,9 +182,16 @@ internal sealed class ResilienceHandler : DelegatingHandler
     private Exception Translate(Exception exception, HttpRequestMessage request)
     {
         var vendor = _vendor.DisplayName();
+        // The last attempt went out (budget acquired, handed to the socket) and no answer says it was refused unprocessed.
+        // Conservative: an overall timeout during the wait after a throttled attempt also counts as "may have arrived".
+        var mayHaveArrived = !PsaRequestOptions.MayReplay(request) && request.Options.TryGetValue(PsaRequestOptions.Sent, out var sent) && sent
+            && exception is TimeoutRejectedException or IOException or HttpRequestException && !PsaRequestOptions.NeverSent(exception);
         return exception switch
         {
             PsaException psa => psa,
+            _ when mayHaveArrived => OutcomeUnknown(_vendor, request, exception is TimeoutRejectedException
+                ? $"{vendor} did not answer in time"
+                : $"the connection to {vendor} was lost before it answered ({exception.Message})", exception),
             BrokenCircuitException broken => new PsaException(_vendor, PsaErrorKind.Unavailable,
                 $"PsaPortal has paused calls to {vendor} for a short while because its recent calls kept failing. It will try again by itself; if this persists, check {vendor}'s status.",
                 innerException: broken) { RetryAfter = broken.RetryAfter },
@@ -162,6 +204,13 @@ internal sealed class ResilienceHandler : DelegatingHandler
             _ => Rethrow(exception),
         };
     }
+
+    /// <summary>The failure of a write that may or may not have been applied; it was sent once and is not sent again.</summary>
+    internal static PsaException OutcomeUnknown(PsaVendor vendor, HttpRequestMessage request, string reason, Exception? innerException = null, System.Net.HttpStatusCode? statusCode = null,
+        IReadOnlyList<PsaVendorError>? vendorErrors = null) =>
+        new(vendor, PsaErrorKind.OutcomeUnknown,
+            $"{vendor.DisplayName()} may or may not have applied {request.Method} {request.RequestUri?.AbsolutePath}: {reason}. PsaPortal did not send it again; read the current state in {vendor.DisplayName()} before writing again.",
+            statusCode, vendorErrors, innerException);
 
     private static Exception Rethrow(Exception exception)
     {

@@ -99,6 +99,7 @@ internal sealed class AutotaskGate(AutotaskSandbox sandbox, TimeProvider time) :
     {
         if (http.Items[ThreadKeyItem] is string key)
         {
+            http.Items.Remove(ThreadKeyItem);
             sandbox.ExitThread(key);
         }
     }

@@ -2,7 +2,7 @@ namespace PsaPortal.Sandbox.Core;
 
 /// <summary>
 /// Latency and injected failures for one vendor instance. Rates are probabilities per request
-/// (0 = never, 1 = always), drawn in this order: connection reset, timeout, server error, throttling.
+/// (0 = never, 1 = always), drawn in this order: connection reset, timeout, server error, throttling, lost response.
 /// A throttle storm comes before all of them: while it lasts every request is throttled.
 /// </summary>
 public sealed record FaultSettings
@@ -27,6 +27,12 @@ public sealed record FaultSettings
     /// Nothing is read or written, so a client may safely send the request again.
     /// </summary>
     public double ThrottleRate { get; init; }
+
+    /// <summary>
+    /// Probability that a request is processed (a write is applied) and the connection is then dropped before
+    /// the answer is sent: the case where only a re-read tells a client whether its write arrived.
+    /// </summary>
+    public double ResponseLostRate { get; init; }
 
     /// <summary>
     /// Length of a 429 storm: every request is throttled for this many seconds (sandbox clock), counted from

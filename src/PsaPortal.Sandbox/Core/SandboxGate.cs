@@ -33,7 +33,11 @@ internal abstract class SandboxGate : IEndpointFilter
     /// <summary>Vendor checks before the handler runs; a non-null result rejects the call. May add delay through <paramref name="addDelay"/>.</summary>
     protected abstract ValueTask<IResult?> CheckAsync(HttpContext http, Func<TimeSpan, Task> addDelay);
 
-    /// <summary>Called once the response is written, whatever happened (releases concurrency slots).</summary>
+    /// <summary>
+    /// Called when the answer is ready, before it is written (and again, harmlessly, once the call ended whatever
+    /// happened): releases concurrency slots. Released before writing, so a client that starts its next request the
+    /// moment it has read this answer never finds the slot still taken.
+    /// </summary>
     protected virtual void Complete(HttpContext http)
     {
     }
@@ -100,8 +104,16 @@ internal abstract class SandboxGate : IEndpointFilter
                 var rejection = await CheckAsync(http, AddDelay);
                 await AddDelay(latency);
                 result = rejection ?? await InvokeHandlerAsync(context, next);
+                if (rejection is null && roll < serverErrorBelow + faults.ThrottleRate + faults.ResponseLostRate)
+                {
+                    // Processed (a write is applied), then the answer is lost.
+                    Complete(http);
+                    http.Abort();
+                    return Results.Empty;
+                }
             }
 
+            Complete(http);
             await result.ExecuteAsync(http);
             status = http.Response.StatusCode;
         }

@@ -81,7 +81,7 @@ public sealed class ConnectWiseCatalogWriteTests(SandboxFixture host) : IClassFi
         var failure = await Assert.ThrowsAsync<PsaException>(() => api.CreateCatalogItemAsync(new PsaProductDraft("EDR-MAC", "EDR for Macs", SubcategoryId: 1, TypeId: 1)));
 
         // Assert
-        Assert.Equal(PsaErrorKind.Unavailable, failure.Kind);
+        Assert.Equal(PsaErrorKind.OutcomeUnknown, failure.Kind);
         Assert.Equal(before + 1, CatalogPosts());
     }
 

@@ -154,7 +154,7 @@ public sealed class RetryTests(SandboxFixture host) : IClassFixture<SandboxFixtu
         var failure = await Assert.ThrowsAsync<PsaException>(() => api.CreateTicketAsync(new PsaTicketDraft("Only once", 1)));
 
         // Assert
-        Assert.Equal(PsaErrorKind.Unavailable, failure.Kind);
+        Assert.Equal(PsaErrorKind.OutcomeUnknown, failure.Kind);
         Assert.Equal(1, SandboxCalls("service/tickets", "POST") - before);
     }
 
@@ -190,7 +190,7 @@ public sealed class RetryTests(SandboxFixture host) : IClassFixture<SandboxFixtu
         var failure = await Assert.ThrowsAsync<PsaException>(() => api.CreateContractServiceAdjustmentAsync(new PsaUnitAdjustment(1, 1, new DateOnly(2026, 6, 1), 2)));
 
         // Assert
-        Assert.Equal(PsaErrorKind.Unavailable, failure.Kind);
+        Assert.Equal(PsaErrorKind.OutcomeUnknown, failure.Kind);
         Assert.Single(clients.Calls.Records, r => r.Operation == "CreateContractServiceAdjustment");
     }
 

@@ -196,4 +196,21 @@ public sealed class ConnectWiseLimitsTests(SandboxHost host) : IClassFixture<San
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal(429, host.Sandbox.ConnectWise.RequestLog.Entries()[^2].Status);
     }
+
+    [Fact]
+    public async Task Post_ResponseLostRateOne_AppliesTheWriteThenDropsTheConnection()
+    {
+        // Arrange
+        host.Sandbox.ConnectWise.Configure(s => s with { Faults = new FaultSettings { ResponseLostRate = 1 } });
+        using var client = host.ConnectWise();
+        var additionsBefore = host.Sandbox.ConnectWise.Data.Additions.Count;
+
+        // Act
+        var failure = await Record.ExceptionAsync(() => client.PostAsync("finance/agreements/1/additions", Json("""{"product":{"identifier":"DNS-FILTER"},"billCustomer":"Billable","quantity":3}""")));
+
+        // Assert
+        Assert.IsType<HttpRequestException>(failure);
+        Assert.Equal(additionsBefore + 1, host.Sandbox.ConnectWise.Data.Additions.Count);
+        Assert.Equal(0, host.Sandbox.ConnectWise.RequestLog.Entries()[^1].Status);
+    }
 }
