@@ -36,7 +36,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     public static readonly TimeSpan ReplayWindow = TimeSpan.FromMinutes(5);
 
     private readonly WebApplication _app;
-    private readonly ConcurrentQueue<Func<HttpContext, IResult>> _answers = new();
+    private readonly ConcurrentQueue<Func<HttpContext, Task<IResult>>> _answers = new();
     private readonly Channel<ReceivedWebhook> _arrivals = Channel.CreateUnbounded<ReceivedWebhook>();
 
     private WebhookReceiver(WebApplication app, string secret)
@@ -71,15 +71,30 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     {
         foreach (var code in statusCodes)
         {
-            _answers.Enqueue(_ => Results.StatusCode(code));
+            _answers.Enqueue(_ => Task.FromResult(Results.StatusCode(code)));
         }
     }
+
+    /// <summary>The next request is answered 200 only after <paramref name="delay"/> (or when the sender gives up).</summary>
+    public void AnswerAfter(TimeSpan delay) =>
+        _answers.Enqueue(async context =>
+        {
+            try
+            {
+                await Task.Delay(delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return Results.Ok();
+        });
 
     public void RedirectTo(int statusCode, string location) =>
         _answers.Enqueue(context =>
         {
             context.Response.Headers.Location = location;
-            return Results.StatusCode(statusCode);
+            return Task.FromResult(Results.StatusCode(statusCode));
         });
 
     /// <summary>The next arrival, or a clear failure when none comes within the deadline.</summary>
@@ -131,7 +146,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             return Results.Unauthorized();
         }
 
-        return _answers.TryDequeue(out var answer) ? answer(context) : Results.Ok();
+        return _answers.TryDequeue(out var answer) ? await answer(context) : Results.Ok();
     }
 
     public async ValueTask DisposeAsync()

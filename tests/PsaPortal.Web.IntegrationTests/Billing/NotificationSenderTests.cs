@@ -180,6 +180,20 @@ public sealed class NotificationSenderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NotifyAsync_FirstAttemptTimesOut_RetriesAndDelivers()
+    {
+        await SaveAsync(null, _webhook.Url);
+        _webhook.AnswerAfter(TimeSpan.FromSeconds(30));
+        var (run, failed) = Run(failures: 1);
+
+        await Sender.NotifyAsync(run, failed);
+
+        Assert.Equal(2, _webhook.Received.Count);
+        Assert.Contains(await SystemLogAsync(), e => e.Level == LogLevelName.Information
+            && e.Message == $"Webhook delivered to {_webhook.BaseUrl}: HTTP 200 OK after 2 attempts.");
+    }
+
+    [Fact]
     public async Task NotifyAsync_PortalSignsWithAnotherSecret_ReceiverRefusesAndNothingIsRetried()
     {
         await SaveAsync(null, _webhook.Url, secret: "not-the-receivers-secret-0000000");
