@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Integrations;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
 using Quartz;
@@ -16,6 +17,7 @@ public sealed class BillingRunStarter(
     IDbContextFactory<PortalDbContext> dbFactory,
     ISchedulerFactory schedulers,
     IPortalEventStream events,
+    AuditLog audit,
     TimeProvider time)
 {
     private readonly SemaphoreSlim _create = new(1, 1);
@@ -104,12 +106,20 @@ public sealed class BillingRunStarter(
             return BillingRequestResult.Refused(BillingMessages.NotConnected(integration.Vendor));
         }
 
-        return await CreateAsync(integration, new BillingRun
+        var requestedBy = $"Schedule: {BillingScheduleTriggers.Describe(schedule)}";
+        var result = await CreateAsync(integration, new BillingRun
         {
             Mode = BillingRunMode.Apply,
             Trigger = BillingRunTrigger.Scheduled,
-            RequestedBy = $"Schedule: {BillingScheduleTriggers.Describe(schedule)}",
+            RequestedBy = requestedBy,
         }, null, queueTrigger: false, cancellationToken);
+        if (result.Accepted)
+        {
+            await audit.RecordAsync(integration.OrganizationId, new Actor(null, requestedBy), "Billing sync started", integration.Vendor.ToString(), $"Run {result.RunId}",
+                cancellationToken);
+        }
+
+        return result;
     }
 
     private static string Accepted(BillingRun run) => (run.Mode, run.Trigger) switch

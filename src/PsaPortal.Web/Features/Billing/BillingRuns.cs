@@ -144,7 +144,7 @@ public sealed class BillingRuns(
 
     public async Task<BillingRequestResult> CancelAsync(ClaimsPrincipal user, Guid runId, CancellationToken cancellationToken = default)
     {
-        var (run, integration, refusal) = await SourceRunAsync(user, runId, cancellationToken);
+        var (run, integration, refusal) = await SourceRunAsync(user, runId, cancellationToken, requireConnected: false);
         if (refusal is not null)
         {
             return refusal;
@@ -463,7 +463,8 @@ public sealed class BillingRuns(
     }
 
     /// <summary>The run (of the user's organization) a request acts on, with its integration, which must be connected.</summary>
-    private async Task<(BillingRun? Run, Integration? Integration, BillingRequestResult? Refusal)> SourceRunAsync(ClaimsPrincipal user, Guid runId, CancellationToken cancellationToken)
+    private async Task<(BillingRun? Run, Integration? Integration, BillingRequestResult? Refusal)> SourceRunAsync(ClaimsPrincipal user, Guid runId, CancellationToken cancellationToken,
+        bool requireConnected = true)
     {
         if (!MayChange(user))
         {
@@ -479,7 +480,7 @@ public sealed class BillingRuns(
         }
 
         var integration = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == run.IntegrationId, cancellationToken);
-        return integration.Status != IntegrationStatus.Connected
+        return requireConnected && integration.Status != IntegrationStatus.Connected
             ? (null, null, BillingRequestResult.Refused(BillingMessages.NotConnected(integration.Vendor)))
             : (run, integration, null);
     }
