@@ -25,8 +25,11 @@ internal sealed class PortalProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts the portal and returns once <c>/health/live</c> answers (the database is migrated and seeded by then).</summary>
-    public static async Task<PortalProcess> StartAsync(string dataDirectory, string logPath, TimeSpan timeout)
+    /// <summary>
+    /// Starts the portal; with a <paramref name="timeout"/>, returns once <c>/health/live</c> answers (the database is
+    /// migrated and seeded by then), without one as soon as the process runs.
+    /// </summary>
+    public static async Task<PortalProcess> StartAsync(string dataDirectory, string logPath, TimeSpan? timeout)
     {
         var port = LoopbackPort.Free();
         var baseUrl = $"http://127.0.0.1:{port}";
@@ -46,7 +49,11 @@ internal sealed class PortalProcess : IDisposable
             "--Logging:LogLevel:PsaPortal=Information",
         ], logPath);
         var portal = new PortalProcess(process, baseUrl);
-        await portal.WaitUntilLiveAsync(timeout);
+        if (timeout is { } wait)
+        {
+            await portal.WaitUntilLiveAsync(wait);
+        }
+
         return portal;
     }
 

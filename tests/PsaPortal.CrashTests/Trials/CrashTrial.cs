@@ -14,7 +14,7 @@ namespace PsaPortal.CrashTests.Trials;
 /// </summary>
 internal sealed class CrashTrial(BillingScenario scenario, string logPath)
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan FinishTimeout = TimeSpan.FromMinutes(4);
     private static readonly TimeSpan LogPollInterval = TimeSpan.FromMilliseconds(15);
     private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(300);
@@ -93,7 +93,8 @@ internal sealed class CrashTrial(BillingScenario scenario, string logPath)
             }
         }
 
-        using (var last = await PortalProcess.StartAsync(scenario.Folder.Path, logPath, StartTimeout))
+        // The last process is not asked to answer HTTP first: the run's own status says when it is done.
+        using (var last = await PortalProcess.StartAsync(scenario.Folder.Path, logPath, timeout: null))
         {
             var deadline = Stopwatch.StartNew();
             while (!await IsFinishedAsync(runId))
