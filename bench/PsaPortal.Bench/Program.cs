@@ -11,6 +11,7 @@ IBenchmark[] benchmarks =
     new SuggestionQualityBenchmark(),
     new MappingBenchmark(),
     new SandboxBillingReadsBenchmark(),
+    new BillingSyncBenchmark(),
 ];
 
 var selected = args.Length > 0 ? benchmarks.FirstOrDefault(b => string.Equals(b.Name, args[0], StringComparison.OrdinalIgnoreCase)) : null;
