@@ -262,6 +262,24 @@ public sealed class NotificationSenderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NotifyAsync_PrivateUrlWrittenPastTheSettings_IsCheckedAgainAndNotCalled()
+    {
+        await SaveAsync(null, _webhook.Url);
+        await using (var db = await _factory.CreateDbContextAsync())
+        {
+            await db.BillingNotificationSettings.ExecuteUpdateAsync(s => s.SetProperty(x => x.WebhookUrl, "https://10.255.255.1/hook"));
+        }
+
+        var (run, failed) = Run(failures: 1);
+
+        await Sender.NotifyAsync(run, failed);
+
+        Assert.Contains(await SystemLogAsync(), e => e.Level == LogLevelName.Warning
+            && e.Message == $"Webhook to https://10.255.255.1 not sent: {BillingNotificationRules.UrlPrivate}");
+        Assert.Empty(_webhook.Received);
+    }
+
+    [Fact]
     public async Task NotifyAsync_PreviewOrSucceededRun_SendsNothing()
     {
         await SaveAsync("finance@msp.example", _webhook.Url);

@@ -8,7 +8,7 @@ namespace PsaPortal.Web.Features.Billing;
 /// <summary>
 /// What a person may type into the failure notification settings, and the exact words when it is refused. Checked
 /// before anything is stored; the webhook's host is checked again when a connection is opened
-/// (<see cref="ConnectionPolicy"/>), so a name that later resolves to a private address is refused too.
+/// (<see cref="ConnectAsync"/>), so a name that later resolves to a private address is refused too.
 /// </summary>
 public static class BillingNotificationRules
 {
@@ -31,11 +31,20 @@ public static class BillingNotificationRules
 
     private static readonly string[] InternalSuffixes = [".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp"];
 
+    /// <summary>For a URL typed as loopback (a receiver on the portal's own machine): loopback may be dialled.</summary>
+    private static readonly SiteAddressPolicy LoopbackReceiver = new(allowLoopbackSandbox: true);
+
+    /// <summary>For every other URL: the PSA connections' policy, so no private, loopback or link-local address is dialled.</summary>
+    private static readonly SiteAddressPolicy PublicReceiver = new(allowLoopbackSandbox: false);
+
     /// <summary>
-    /// Loopback is allowed (a receiver on the portal's own machine); private and link-local networks are not. The same
-    /// policy the PSA connections use, with loopback always on.
+    /// The connect callback for webhook connections: a host typed as loopback may reach loopback; a public name that
+    /// resolves to a private, loopback or link-local address is refused when it is dialled (DNS rebinding included).
     /// </summary>
-    public static SiteAddressPolicy ConnectionPolicy { get; } = new(allowLoopbackSandbox: true);
+    public static ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken) =>
+        IsLoopbackHost(context.DnsEndPoint.Host)
+            ? LoopbackReceiver.ConnectAsync(context, cancellationToken)
+            : PublicReceiver.ConnectAsync(context, cancellationToken);
 
     /// <summary>The addresses, de-duplicated, or the first problem naming the bad address.</summary>
     public static (IReadOnlyList<string> Addresses, string? Error) Recipients(string? text)
@@ -92,12 +101,12 @@ public static class BillingNotificationRules
         }
 
         var host = url.IdnHost.TrimEnd('.');
-        var literal = IPAddress.TryParse(host.Trim('[', ']'), out var ip) ? ip : null;
-        var loopback = host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (literal is not null && IPAddress.IsLoopback(literal));
-        if (loopback)
+        if (IsLoopbackHost(host))
         {
             return (url, null);
         }
+
+        var literal = IPAddress.TryParse(host.Trim('[', ']'), out var ip) ? ip : null;
 
         if (url.Scheme != Uri.UriSchemeHttps)
         {
@@ -106,7 +115,7 @@ public static class BillingNotificationRules
 
         if (literal is not null)
         {
-            return ConnectionPolicy.IsAllowed(literal) ? (url, null) : (null, UrlPrivate);
+            return PublicReceiver.IsAllowed(literal) ? (url, null) : (null, UrlPrivate);
         }
 
         if (!host.Contains('.') || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
@@ -135,6 +144,13 @@ public static class BillingNotificationRules
     /// <summary>Scheme, host and port only: webhook paths often carry a token of their own, so audit lines leave them out.</summary>
     public static string Origin(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var parsed) ? parsed.GetLeftPart(UriPartial.Authority) : "(unreadable URL)";
+
+    private static bool IsLoopbackHost(string host)
+    {
+        host = host.TrimEnd('.');
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+    }
 
     private static bool IsPlainAddress(string text) =>
         text.Length <= MaxAddressLength

@@ -46,7 +46,7 @@ public sealed class BillingNotificationSender(
     private readonly HttpClient _http = new(new SocketsHttpHandler
     {
         AllowAutoRedirect = false,
-        ConnectCallback = BillingNotificationRules.ConnectionPolicy.ConnectAsync,
+        ConnectCallback = BillingNotificationRules.ConnectAsync,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         UseCookies = false,
     })
