@@ -93,7 +93,7 @@ public sealed class BillingRunPanelTests : ComponentTestContext
     [InlineData(BillingOutcome.Synced, "Synced", "rz-badge-success")]
     [InlineData(BillingOutcome.Failed, "Failed", "rz-badge-danger")]
     [InlineData(BillingOutcome.InFlight, "In flight", "rz-badge-info")]
-    [InlineData(BillingOutcome.Unchanged, "Unchanged", "rz-badge-secondary")]
+    [InlineData(BillingOutcome.Unchanged, "Unchanged", "rz-badge-base")]
     public async Task OutcomeBadge_ColoursEachOutcome(BillingOutcome outcome, string text, string cssClass)
     {
         SignInAs("operator@msp.example", PortalRoles.FullMember);
