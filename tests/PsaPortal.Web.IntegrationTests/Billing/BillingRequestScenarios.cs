@@ -209,6 +209,56 @@ public abstract class BillingRequestScenarios : IAsyncLifetime
         Assert.Equal((false, "A billing run is already running for ConnectWise."), (skipped.Accepted, skipped.Message));
     }
 
+    [Fact]
+    public async Task Queries_FilterSearchSortPageInTheDatabase_HistoryNewestFirst_CsvNeutralisesFormulas()
+    {
+        var world = await BillingWorld.CreateAsync(_portal, PsaVendor.ConnectWise);
+        var line = OrdinaryLines(world).First();
+        await using (var db = await _portal.Factory.CreateDbContextAsync())
+        {
+            var tenant = await db.Tenants.SingleAsync(t => t.Id == world.TenantOf[line.Company]);
+            tenant.Name = "=HYPERLINK(\"http://evil.example\")";
+            await db.SaveChangesAsync();
+        }
+
+        var first = await world.WaitForEndAsync((await Runs.PreviewAsync(_portal.Admin, PsaVendor.ConnectWise)).RunId!.Value);
+        var second = await world.WaitForEndAsync((await Runs.SyncNowAsync(_portal.Admin, PsaVendor.ConnectWise)).RunId!.Value);
+        var queries = _portal.Get<IBillingRunQueries>();
+
+        var history = await queries.ListRunsAsync(_portal.OrganizationId, world.IntegrationId, 0, 10);
+        Assert.Equal([second.Id, first.Id], history.Rows.Select(r => r.Id));
+        Assert.Null(await queries.GetRunAsync(Guid.NewGuid(), second.Id));
+        Assert.Equal(0, (await queries.ListItemsAsync(Guid.NewGuid(), second.Id, null, null, 0, 50, null)).Count);
+
+        var failed = await queries.ListItemsAsync(_portal.OrganizationId, second.Id, BillingOutcome.Failed, null, 0, 50, null);
+        Assert.Equal(second.Failed, failed.Count);
+        Assert.All(failed.Rows, r => Assert.Equal(BillingOutcome.Failed, r.Outcome));
+        var found = await queries.ListItemsAsync(_portal.OrganizationId, second.Id, null, "  =hyperlink ", 0, 50, null);
+        Assert.Equal(world.Seed.SubscriptionsOf(line.Company).Count(), found.Count);
+        Assert.All(found.Rows, r => Assert.Equal(world.TenantOf[line.Company], r.TenantId));
+        var byMessage = await queries.ListItemsAsync(_portal.OrganizationId, second.Id, null, "multiple agreements", 0, 50, null);
+        Assert.Single(byMessage.Rows);
+
+        var all = await queries.ListItemsAsync(_portal.OrganizationId, second.Id, null, null, 0, 1000, "New desc");
+        Assert.Equal(second.Total, all.Count);
+        Assert.Equal(all.Rows.OrderByDescending(r => r.New).Select(r => r.New), all.Rows.Select(r => r.New));
+        var page = await queries.ListItemsAsync(_portal.OrganizationId, second.Id, null, null, 5, 5, "TenantName, Id");
+        var ordered = (await queries.ListItemsAsync(_portal.OrganizationId, second.Id, null, null, 0, 1000, "TenantName, Id")).Rows;
+        Assert.Equal(ordered.Skip(5).Take(5).Select(r => r.Id), page.Rows.Select(r => r.Id));
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => queries.ListItemsAsync(_portal.OrganizationId, second.Id, null, null, 0, 5, "Secret; drop table"));
+        Assert.StartsWith("Cannot sort billing rows by \"Secret; drop table\"", refused.Message, StringComparison.Ordinal);
+
+        using var csv = new MemoryStream();
+        await queries.WriteCsvAsync(_portal.OrganizationId, second.Id, null, csv);
+        var text = System.Text.Encoding.UTF8.GetString(csv.ToArray()).TrimStart('\uFEFF');
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith(string.Join(",", BillingRuns.CsvHeaders), lines[0], StringComparison.Ordinal);
+        Assert.Equal(second.Total + 1, lines.Length);
+        Assert.Contains("'=HYPERLINK", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(",=HYPERLINK", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"=HYPERLINK", text, StringComparison.Ordinal);
+    }
+
     /// <summary>Moves the sandbox contract's period so it began a month ago (a person fixing the start date in Autotask).</summary>
     private void StartContractLastMonth(long contractId)
     {
