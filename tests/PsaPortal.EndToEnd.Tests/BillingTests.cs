@@ -245,6 +245,15 @@ public sealed class BillingTests(PortalUnderTest portal)
 
         await page.ClickAsync("[role=tab]:has-text('Schedules')");
         await Assertions.Expect(page.Locator("[data-testid=add-schedule]")).ToBeDisabledAsync();
+        await page.ClickAsync("[role=tab]:has-text('Notifications')");
+        await Assertions.Expect(page.Locator("[data-testid=billing-notifications] [data-testid=notifications-read-only]")).ToBeVisibleAsync();
+
+        // Sales may download the rows; an outcome that does not exist is refused with the valid ones named.
+        var badOutcome = await page.APIRequest.GetAsync($"/billing/runs/{started.RunId}/rows.csv?outcome=Bogus");
+        Assert.Equal(400, badOutcome.Status);
+        var problem = System.Text.Json.JsonDocument.Parse(await badOutcome.TextAsync()).RootElement;
+        Assert.Equal("outcome must be one of Pending, Planned, InFlight, Synced, Unchanged, Failed, Skipped; \"Bogus\" is not.", problem.GetProperty("detail").GetString());
+        Assert.Equal(200, (await page.APIRequest.GetAsync($"/billing/runs/{started.RunId}/rows.csv")).Status);
 
         await page.GotoAsync($"/billing/runs/{started.RunId}");
         await LivePortal.WaitForCircuitAsync(page);
