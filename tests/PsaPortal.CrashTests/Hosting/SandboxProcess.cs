@@ -94,7 +94,7 @@ internal sealed class SandboxProcess : IAsyncDisposable
     public async Task<long> LastSequenceAsync(PsaVendor vendor)
     {
         var all = await RequestsAfterAsync(vendor, 0);
-        return all.Count == 0 ? 0 : all[^1].Sequence;
+        return all.Count == 0 ? 0 : all.Max(r => r.Sequence);
     }
 
     public async ValueTask DisposeAsync()
