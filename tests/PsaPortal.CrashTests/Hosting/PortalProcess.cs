@@ -51,7 +51,16 @@ internal sealed class PortalProcess : IDisposable
         var portal = new PortalProcess(process, baseUrl);
         if (timeout is { } wait)
         {
-            await portal.WaitUntilLiveAsync(wait);
+            try
+            {
+                await portal.WaitUntilLiveAsync(wait);
+            }
+            catch
+            {
+                // A portal that never came up must not outlive the test.
+                portal.Dispose();
+                throw;
+            }
         }
 
         return portal;
