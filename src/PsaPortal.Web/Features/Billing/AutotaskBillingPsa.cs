@@ -10,8 +10,10 @@ namespace PsaPortal.Web.Features.Billing;
 /// <c>contractID in […]</c> and the current period's units by <c>contractServiceID in […]</c>, 500 ids a query, never
 /// one read per tenant. The contract period and duplicate services are checked with DESIGN.md's messages; a change is
 /// a ContractServiceAdjustment of <c>new − current</c> units effective today, confirmed by one batched re-read.
+/// A run's rows are read all at once, so every query but the last of each kind is a full page of ids; the queries of
+/// one kind go out up to <c>maxConcurrentCalls</c> at a time (the client holds them to Autotask's per-endpoint limit).
 /// </summary>
-public sealed class AutotaskBillingPsa(IAutotaskApi api, TimeProvider time) : IBillingPsa
+public sealed class AutotaskBillingPsa(IAutotaskApi api, int maxConcurrentCalls, TimeProvider time) : IBillingPsa
 {
     /// <summary>Ids per <c>in</c> filter: one Autotask page.</summary>
     public const int IdsPerQuery = 500;
@@ -21,6 +23,9 @@ public sealed class AutotaskBillingPsa(IAutotaskApi api, TimeProvider time) : IB
     public BillingAction UpdateAction => BillingAction.Adjust;
 
     public bool ConfirmsByReread => true;
+
+    /// <summary>All of a run's pending rows in one plan: the reads are pages of 500 ids across the whole run.</summary>
+    public int RowsPerPlan => int.MaxValue;
 
     private DateOnly Today => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
 
@@ -159,17 +164,21 @@ public sealed class AutotaskBillingPsa(IAutotaskApi api, TimeProvider time) : IB
         }
     }
 
-    private static async Task<List<T>> QueryInAsync<T>(IEnumerable<long> ids, Func<IReadOnlyList<long>, IAsyncEnumerable<T>> query, CancellationToken cancellationToken)
+    private async Task<List<T>> QueryInAsync<T>(IEnumerable<long> ids, Func<IReadOnlyList<long>, IAsyncEnumerable<T>> query, CancellationToken cancellationToken)
     {
-        var results = new List<T>();
-        foreach (var chunk in ids.Distinct().Order().Chunk(IdsPerQuery))
-        {
-            await foreach (var item in query(chunk).WithCancellation(cancellationToken))
+        var chunks = ids.Distinct().Order().Chunk(IdsPerQuery).ToList();
+        var results = new List<T>[chunks.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Count), new ParallelOptions { MaxDegreeOfParallelism = maxConcurrentCalls, CancellationToken = cancellationToken },
+            async (index, token) =>
             {
-                results.Add(item);
-            }
-        }
+                var read = new List<T>();
+                await foreach (var item in query(chunks[index]).WithCancellation(token))
+                {
+                    read.Add(item);
+                }
 
-        return results;
+                results[index] = read;
+            });
+        return [.. results.SelectMany(r => r)];
     }
 }

@@ -33,8 +33,14 @@ public sealed class BillingEngine(
 {
     public const string JobName = "Billing Sync";
 
-    /// <summary>Rows read and planned together: one Autotask page of ids, a bounded number of ConnectWise agreements.</summary>
+    /// <summary>Rows per re-read when settling, and rows per plan unless the PSA reads more at once (<see cref="IBillingPsa.RowsPerPlan"/>).</summary>
     public const int ChunkSize = 500;
+
+    /// <summary>Writes journalled in one transaction before any of them is sent.</summary>
+    public const int WritesPerBatch = 100;
+
+    /// <summary>Rows that need no write committed in one transaction while a batch of writes is being sent.</summary>
+    public const int RowsPerCommit = 1000;
 
     /// <summary>Settle-and-plan rounds: a write found not applied (or throttled) is planned again from fresh reads at most this often.</summary>
     public const int MaxRounds = 3;
@@ -170,7 +176,7 @@ public sealed class BillingEngine(
     private IBillingPsa CreatePsa(Integration integration) => integration.Vendor switch
     {
         PsaVendor.ConnectWise => new ConnectWiseBillingPsa(integrations.ConnectWiseApiFor(integration), dbFactory, integration.Id, options.Value.MaxConcurrentCalls, time),
-        PsaVendor.Autotask => new AutotaskBillingPsa(integrations.AutotaskApiFor(integration), time),
+        PsaVendor.Autotask => new AutotaskBillingPsa(integrations.AutotaskApiFor(integration), options.Value.MaxConcurrentCalls, time),
         _ => throw new BillingRunException($"Billing does not support {integration.Vendor}."),
     };
 
@@ -205,6 +211,7 @@ public sealed class BillingEngine(
     private async Task ProcessAsync(RunContext context, CancellationToken cancellationToken)
     {
         var apply = context.Run.Mode == BillingRunMode.Apply;
+        var rowsPerPlan = context.Psa!.RowsPerPlan;
         for (var round = 0; round < MaxRounds; round++)
         {
             if (apply)
@@ -218,7 +225,7 @@ public sealed class BillingEngine(
                 break;
             }
 
-            foreach (var chunk in pending.Chunk(ChunkSize))
+            foreach (var chunk in pending.Chunk(Math.Min(rowsPerPlan, pending.Count)))
             {
                 await PlanAsync(context, chunk, cancellationToken);
                 if (apply)
@@ -250,7 +257,7 @@ public sealed class BillingEngine(
         await SaveAsync(context, left, []);
     }
 
-    /// <summary>Reads the chunk's PSA state in bulk, plans each row, records the rows that need no write and sends the rest.</summary>
+    /// <summary>Reads the rows' PSA state in bulk, plans each row, records the rows that need no write and sends the rest.</summary>
     private async Task PlanAsync(RunContext context, IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -307,19 +314,97 @@ public sealed class BillingEngine(
             }));
         }
 
-        await SaveAsync(context, done, []);
-        await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrentCalls, CancellationToken = cancellationToken },
-            async (item, token) => await WriteAsync(context, item.Row, item.Write, token));
+        await WriteAllAsync(context, writes, done, cancellationToken);
     }
 
-    /// <summary>Journals the write (Planned, committed), sends it once, and records what the PSA's answer says.</summary>
-    private async Task WriteAsync(RunContext context, BillingRunItem row, BillingWrite write, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the writes in batches of <see cref="WritesPerBatch"/>, each batch journalled (Planned, its rows InFlight)
+    /// in one committed transaction before any of its writes is sent. The database work is kept off the PSA's path:
+    /// while one batch is being sent (up to <c>Billing:MaxConcurrentCalls</c> at a time), the previous batch's answers
+    /// and a share of the rows that need no write are committed, then the next batch is journalled. Commits go one
+    /// after another, never two at once, and every row's event is published only after its commit.
+    /// </summary>
+    private async Task WriteAllAsync(RunContext context, List<(BillingRunItem Row, BillingWrite Write)> writes, List<BillingRunItem> done, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        row.Outcome = BillingOutcome.InFlight;
-        await SaveAsync(context, [row], [write]);
+        var batches = writes.Chunk(WritesPerBatch).ToList();
+        var doneChunks = new Queue<BillingRunItem[]>(done.Chunk(RowsPerCommit));
+        if (batches.Count == 0)
+        {
+            while (doneChunks.TryDequeue(out var chunk))
+            {
+                await SaveAsync(context, chunk, []);
+            }
 
-        var outcome = await context.Psa!.SendAsync(write, cancellationToken);
+            return;
+        }
+
+        var concurrency = new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrentCalls, CancellationToken = cancellationToken };
+        await JournalAsync(context, batches[0]);
+        var answered = new List<(BillingRunItem Row, BillingWrite Write)>();
+        for (var index = 0; index < batches.Count; index++)
+        {
+            var previous = answered;
+            var next = index + 1 < batches.Count ? batches[index + 1] : null;
+            var doneChunk = doneChunks.TryDequeue(out var chunk) ? chunk : [];
+            var background = Task.Run(async () =>
+            {
+                // The previous batch's answers and some unchanged rows, then the next batch's journal, all before the next batch is sent.
+                await SaveAnswersAsync(context, previous, doneChunk);
+                if (next is not null)
+                {
+                    await JournalAsync(context, next);
+                }
+            }, CancellationToken.None);
+
+            var current = new ConcurrentQueue<(BillingRunItem Row, BillingWrite Write)>();
+            try
+            {
+                await Parallel.ForEachAsync(batches[index], concurrency, async (item, token) =>
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var outcome = await context.Psa!.SendAsync(item.Write, token);
+                    if (Record(context, item.Row, item.Write, outcome, started))
+                    {
+                        current.Enqueue(item);
+                    }
+                });
+            }
+            finally
+            {
+                // Stopped or not, what the PSA answered is committed (a write with no answer stays Planned for the re-read).
+                await background;
+                answered = [.. current];
+                if (cancellationToken.IsCancellationRequested || index == batches.Count - 1)
+                {
+                    await SaveAnswersAsync(context, answered, []);
+                    answered = [];
+                }
+            }
+        }
+
+        while (doneChunks.TryDequeue(out var rest))
+        {
+            await SaveAsync(context, rest, []);
+        }
+    }
+
+    /// <summary>Journals a batch of writes (Planned) with their rows InFlight in one transaction; nothing of it is sent before this returns.</summary>
+    private async Task JournalAsync(RunContext context, IReadOnlyList<(BillingRunItem Row, BillingWrite Write)> batch)
+    {
+        foreach (var (row, _) in batch)
+        {
+            row.Outcome = BillingOutcome.InFlight;
+        }
+
+        await SaveAsync(context, batch.Select(b => b.Row).ToList(), batch.Select(b => b.Write).ToList());
+    }
+
+    private Task SaveAnswersAsync(RunContext context, IReadOnlyCollection<(BillingRunItem Row, BillingWrite Write)> answered, IReadOnlyCollection<BillingRunItem> done) =>
+        SaveAsync(context, [.. done, .. answered.Select(a => a.Row)], answered.Select(a => a.Write).ToList());
+
+    /// <summary>Records what the PSA's answer says about one sent write, in memory; true when there is something to commit.</summary>
+    private bool Record(RunContext context, BillingRunItem row, BillingWrite write, BillingWriteOutcome outcome, long started)
+    {
         var now = time.GetUtcNow();
         row.UpdatedAt = now;
         row.DurationMilliseconds = Elapsed(started);
@@ -331,30 +416,30 @@ public sealed class BillingEngine(
                 write.LinePsaId ??= applied.LinePsaId;
                 write.SettledAt = now;
                 row.LinePsaId ??= applied.LinePsaId;
-                if (!context.Psa.ConfirmsByReread)
+                if (!context.Psa!.ConfirmsByReread)
                 {
                     row.Outcome = BillingOutcome.Synced;
                 }
 
-                break;
+                return true;
             case BillingWriteOutcome.Refused { Transient: true } refused:
                 write.State = BillingWriteState.NotApplied;
                 write.SettledAt = now;
                 row.Outcome = BillingOutcome.Pending;
                 context.Reasons[row.Id] = refused.Message;
-                break;
+                return true;
             case BillingWriteOutcome.Refused refused:
                 write.State = BillingWriteState.NotApplied;
                 write.SettledAt = now;
                 Fail(row, refused.Message);
-                break;
+                return true;
             case BillingWriteOutcome.Unknown unknown:
                 // Stays Planned: only a re-read of the PSA settles it.
                 context.Reasons[row.Id] = unknown.Message;
-                return;
+                return false;
+            default:
+                return false;
         }
-
-        await SaveAsync(context, [row], [write]);
     }
 
     /// <summary>

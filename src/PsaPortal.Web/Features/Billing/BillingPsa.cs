@@ -54,6 +54,12 @@ public interface IBillingPsa
     /// <summary>Autotask: a write the PSA accepted is confirmed by re-reading the units before the row is Synced.</summary>
     bool ConfirmsByReread { get; }
 
+    /// <summary>
+    /// Rows read and planned together. ConnectWise reads per agreement, so a bounded number at a time; Autotask reads
+    /// by <c>id in […]</c> pages, so all the rows at once (a plan per 500 rows would send part-filled pages).
+    /// </summary>
+    int RowsPerPlan => BillingEngine.ChunkSize;
+
     /// <summary>Reads and validates the PSA state of every row in bulk (the plan's read); keyed by row id.</summary>
     Task<IReadOnlyDictionary<long, PsaLineState>> ReadAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken);
 
