@@ -341,8 +341,15 @@ public sealed class BillingEngine(
         var concurrency = new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrentCalls, CancellationToken = cancellationToken };
         await JournalAsync(context, batches[0]);
         var answered = new List<(BillingRunItem Row, BillingWrite Write)>();
+        var journalled = true;
         for (var index = 0; index < batches.Count; index++)
         {
+            if (index > 0 && !journalled)
+            {
+                // Stopped before the batch was journalled: none of it may be sent.
+                throw new OperationCanceledException(cancellationToken);
+            }
+
             var previous = answered;
             var next = index + 1 < batches.Count ? batches[index + 1] : null;
             var doneChunk = doneChunks.TryDequeue(out var chunk) ? chunk : [];
@@ -350,10 +357,13 @@ public sealed class BillingEngine(
             {
                 // The previous batch's answers and some unchanged rows, then the next batch's journal, all before the next batch is sent.
                 await SaveAnswersAsync(context, previous, doneChunk);
-                if (next is not null)
+                if (next is null || cancellationToken.IsCancellationRequested)
                 {
-                    await JournalAsync(context, next);
+                    return false;
                 }
+
+                await JournalAsync(context, next);
+                return true;
             }, CancellationToken.None);
 
             var current = new ConcurrentQueue<(BillingRunItem Row, BillingWrite Write)>();
@@ -372,7 +382,7 @@ public sealed class BillingEngine(
             finally
             {
                 // Stopped or not, what the PSA answered is committed (a write with no answer stays Planned for the re-read).
-                await background;
+                journalled = await background;
                 answered = [.. current];
                 if (cancellationToken.IsCancellationRequested || index == batches.Count - 1)
                 {
