@@ -13,6 +13,7 @@ internal sealed record SandboxRequest(long Sequence, string Method, string Path,
     public bool IsWrite =>
         Method is "POST" or "PATCH" or "PUT" or "DELETE"
         && !Path.EndsWith("/query", StringComparison.OrdinalIgnoreCase)
+        && !Path.EndsWith("/query/next", StringComparison.OrdinalIgnoreCase)
         && !Path.EndsWith("/query/count", StringComparison.OrdinalIgnoreCase)
         && !Path.EndsWith("/search", StringComparison.OrdinalIgnoreCase);
 }
