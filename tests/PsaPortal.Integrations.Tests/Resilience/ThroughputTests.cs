@@ -13,28 +13,25 @@ public sealed class ThroughputTests(SandboxFixture host) : IClassFixture<Sandbox
     [Fact]
     public async Task ConnectWiseBudget_ConcurrentCallers_UseTheWholeBudgetAndNeverMoreThanItPerWindow()
     {
-        // Arrange: 20 per 2 s window (+ the budget's margin); 60 callers at once.
+        // Arrange: 20 per 2 s window (+ the budget's margin); 60 callers at once, on a clock that stands still and
+        // records each wait the budget asks for (so the start times are the budget's, not the thread pool's).
         const int limit = 20;
+        const int callers = 60;
         var window = TimeSpan.FromSeconds(2);
-        var budget = new ConnectWiseRequestBudget(limit, window);
+        var clock = new WaitRecordingClock();
+        var budget = new ConnectWiseRequestBudget(limit, window, clock);
         using var request = new HttpRequestMessage(HttpMethod.Get, "https://api-na.myconnectwise.net/v2025_1/apis/3.0/system/info");
-        var watch = Stopwatch.StartNew();
-        var started = new TimeSpan[60];
 
         // Act
-        await Task.WhenAll(Enumerable.Range(0, started.Length).Select(async i =>
-        {
-            (await budget.AcquireAsync(request, CancellationToken.None)).Dispose();
-            started[i] = watch.Elapsed;
-        }));
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ => (await budget.AcquireAsync(request, CancellationToken.None)).Dispose()));
 
-        // Assert: any two requests the budget's size apart are a full window apart, so no window (fixed or sliding,
-        // wherever the PSA starts it) holds more than the limit; and three windows' worth took two windows, not more.
-        var times = started.Order().ToArray();
-        var spacing = Enumerable.Range(0, times.Length - limit).Select(i => times[i + limit] - times[i]).Min();
-        Assert.True(spacing >= window + ConnectWiseRequestBudget.Margin - TimeSpan.FromMilliseconds(20), $"requests {limit} apart started only {spacing} apart");
-        var bound = 2 * (window + ConnectWiseRequestBudget.Margin);
-        Assert.InRange(times[^1], bound - TimeSpan.FromMilliseconds(20), bound + TimeSpan.FromSeconds(1.5));
+        // Assert: any two requests the budget's size apart start a full window apart, so no window (fixed or sliding,
+        // wherever the PSA starts it) holds more than the limit; and three windows' worth starts within two windows.
+        var starts = clock.Waits.Concat(Enumerable.Repeat(TimeSpan.Zero, callers - clock.Waits.Count)).Order().ToArray();
+        Assert.Equal(limit, starts.Count(s => s == TimeSpan.Zero));
+        var spacing = Enumerable.Range(0, starts.Length - limit).Select(i => starts[i + limit] - starts[i]).Min();
+        Assert.Equal(window + ConnectWiseRequestBudget.Margin, spacing);
+        Assert.Equal(2 * (window + ConnectWiseRequestBudget.Margin), starts[^1]);
     }
 
     [Fact]
@@ -59,5 +56,35 @@ public sealed class ThroughputTests(SandboxFixture host) : IClassFixture<Sandbox
         Assert.InRange(elapsed, TimeSpan.FromSeconds(1.15), TimeSpan.FromSeconds(2.6));
         var peak = calls.Max(c => calls.Count(o => o.StartedAt <= c.StartedAt && c.StartedAt < o.StartedAt + TimeSpan.FromMilliseconds(o.ElapsedMilliseconds)));
         Assert.Equal(3, peak);
+    }
+
+    /// <summary>A clock that stands still and fires every timer at once, keeping the delay each timer was asked for.</summary>
+    private sealed class WaitRecordingClock : TimeProvider
+    {
+        private readonly DateTimeOffset _now = System.GetUtcNow();
+        private readonly List<TimeSpan> _waits = [];
+
+        public IReadOnlyList<TimeSpan> Waits
+        {
+            get
+            {
+                lock (_waits)
+                {
+                    return [.. _waits];
+                }
+            }
+        }
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lock (_waits)
+            {
+                _waits.Add(dueTime);
+            }
+
+            return System.CreateTimer(callback, state, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
     }
 }
