@@ -250,7 +250,7 @@ public sealed class BillingNotificationService(
     };
 
     private static bool IsEditor(ClaimsPrincipal user) =>
-        user.GetOrganizationId() is not null && (user.IsInRole(PortalRoles.Admin) || user.IsInRole(PortalRoles.FullMember));
+        user.GetOrganizationId() is not null && user.IsEditor();
 
     private static Task<Guid?> IntegrationIdAsync(PortalDbContext db, Guid organizationId, PsaVendor vendor, CancellationToken cancellationToken) =>
         db.Integrations.Where(i => i.OrganizationId == organizationId && i.Vendor == vendor).Select(i => (Guid?)i.Id).SingleOrDefaultAsync(cancellationToken);

@@ -444,7 +444,7 @@ public sealed class BillingRuns(
     private async Task<(Integration? Integration, BillingRequestResult? Refusal)> IntegrationAsync(ClaimsPrincipal user, PsaVendor vendor, bool requireConnected,
         CancellationToken cancellationToken)
     {
-        if (!MayChange(user))
+        if (!user.IsEditor())
         {
             return (null, BillingRequestResult.Refused(BillingMessages.SalesRefused));
         }
@@ -466,7 +466,7 @@ public sealed class BillingRuns(
     private async Task<(BillingRun? Run, Integration? Integration, BillingRequestResult? Refusal)> SourceRunAsync(ClaimsPrincipal user, Guid runId, CancellationToken cancellationToken,
         bool requireConnected = true)
     {
-        if (!MayChange(user))
+        if (!user.IsEditor())
         {
             return (null, null, BillingRequestResult.Refused(BillingMessages.SalesRefused));
         }
@@ -484,6 +484,4 @@ public sealed class BillingRuns(
             ? (null, null, BillingRequestResult.Refused(BillingMessages.NotConnected(integration.Vendor)))
             : (run, integration, null);
     }
-
-    private static bool MayChange(ClaimsPrincipal user) => user.IsInRole(PortalRoles.Admin) || user.IsInRole(PortalRoles.FullMember);
 }

@@ -25,4 +25,7 @@ public static class PortalClaims
         Guid.TryParse(user.FindFirstValue(OrganizationId), out var id) ? id : null;
 
     public static string? GetOrganizationName(this ClaimsPrincipal user) => user.FindFirstValue(OrganizationName);
+
+    /// <summary>Whether the user may change things: Admins and Full Members (<see cref="PortalRoles.Editors"/>); Sales only reads.</summary>
+    public static bool IsEditor(this ClaimsPrincipal user) => user.IsInRole(PortalRoles.Admin) || user.IsInRole(PortalRoles.FullMember);
 }

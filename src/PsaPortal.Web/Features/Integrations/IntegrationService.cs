@@ -104,7 +104,7 @@ public sealed class IntegrationService(
     /// <summary>Clears the credentials (the private key or secret is gone for good) and marks the integration Not Connected.</summary>
     public async Task<LinkResult> DisconnectAsync(ClaimsPrincipal user, PsaVendor vendor, CancellationToken cancellationToken = default)
     {
-        if (!user.IsInRole(PortalRoles.Admin) && !user.IsInRole(PortalRoles.FullMember))
+        if (!user.IsEditor())
         {
             return LinkResult.Failed(EditorsOnly);
         }

@@ -686,7 +686,7 @@ public sealed class MappingService(IDbContextFactory<PortalDbContext> dbFactory,
     };
 
     private static MappingResult? RefuseSales(ClaimsPrincipal user) =>
-        user.IsInRole(PortalRoles.Admin) || user.IsInRole(PortalRoles.FullMember) ? null : MappingResult.Refused(SalesRefused);
+        user.IsEditor() ? null : MappingResult.Refused(SalesRefused);
 
     private static Task<Integration?> FindIntegrationAsync(PortalDbContext db, Guid organizationId, Guid integrationId, CancellationToken cancellationToken) =>
         db.Integrations.AsNoTracking().SingleOrDefaultAsync(i => i.Id == integrationId && i.OrganizationId == organizationId, cancellationToken);

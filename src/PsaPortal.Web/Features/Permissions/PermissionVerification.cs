@@ -24,7 +24,7 @@ public sealed class PermissionVerification(
 
     public async Task<VerifyStart> StartAsync(ClaimsPrincipal user, PsaVendor vendor, CancellationToken cancellationToken = default)
     {
-        if (!user.IsInRole(PortalRoles.Admin) && !user.IsInRole(PortalRoles.FullMember))
+        if (!user.IsEditor())
         {
             return new VerifyStart(false, SalesRefused, null);
         }

@@ -35,7 +35,7 @@ public sealed class PlatformImport(PlatformIngest ingest, AuditLog audit)
 {
     public const string EditorsOnly = "Sales users can look at platform data but cannot import it.";
 
-    public static bool CanImport(ClaimsPrincipal user) => user.IsInRole(PortalRoles.Admin) || user.IsInRole(PortalRoles.FullMember);
+    public static bool CanImport(ClaimsPrincipal user) => user.IsEditor();
 
     public async Task<ImportPreview> PreviewAsync(ClaimsPrincipal user, CsvImportKind kind, string fileName, ReadOnlyMemory<byte> content,
         CancellationToken cancellationToken = default)

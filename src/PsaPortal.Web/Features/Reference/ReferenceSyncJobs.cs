@@ -38,7 +38,7 @@ public sealed class ReferenceSyncJobs(
     /// <summary>A refresh asked for by a signed-in user: Admins and Full Members, for their own organization's integration.</summary>
     public async Task<ReferenceRefresh> TriggerAsync(ClaimsPrincipal user, PsaVendor vendor, CancellationToken cancellationToken)
     {
-        if (!user.IsInRole(PortalRoles.Admin) && !user.IsInRole(PortalRoles.FullMember))
+        if (!user.IsEditor())
         {
             return new ReferenceRefresh(false, SalesRefused);
         }
