@@ -109,6 +109,7 @@ public sealed class IntegrationSchedulesTests : IAsyncLifetime
     {
         var integrationId = await _portal.LinkConnectWiseAsync();
         await _portal.NextSyncFinishedAsync();
+        await _portal.WaitForReferenceSyncIdleAsync(integrationId);
         _portal.Sandbox.ConnectWise.Configure(s => s with { Faults = s.Faults with { LatencyMilliseconds = 300 } });
         var jobs = _portal.Get<ReferenceSyncJobs>();
 
@@ -145,6 +146,7 @@ public sealed class IntegrationSchedulesTests : IAsyncLifetime
     {
         var integrationId = await _portal.LinkConnectWiseAsync();
         await _portal.NextSyncFinishedAsync();
+        await _portal.WaitForReferenceSyncIdleAsync(integrationId);
         await using var before = await _portal.Factory.CreateDbContextAsync();
         var cached = await before.PsaReferenceItems.CountAsync(i => i.IntegrationId == integrationId);
         _portal.Sandbox.ConnectWise.Configure(s => s with { Faults = s.Faults with { LatencyMilliseconds = 500 } });
@@ -166,6 +168,7 @@ public sealed class IntegrationSchedulesTests : IAsyncLifetime
     {
         var integrationId = await _portal.LinkConnectWiseAsync();
         await _portal.NextSyncFinishedAsync();
+        await _portal.WaitForReferenceSyncIdleAsync(integrationId);
         _portal.Sandbox.ConnectWise.Configure(s => s with { Faults = s.Faults with { LatencyMilliseconds = 300 } });
         var sync = _portal.Get<PsaReferenceSync>();
         Assert.True((await _portal.Get<ReferenceSyncJobs>().TriggerAsync(integrationId, "operator@northwind.example", CancellationToken.None)).Started);

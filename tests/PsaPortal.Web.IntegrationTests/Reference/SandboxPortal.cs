@@ -120,6 +120,22 @@ internal sealed class SandboxPortal : IAsyncDisposable
         return await _finished.Reader.ReadAsync(cancellation.Token);
     }
 
+    /// <summary>
+    /// Waits until no reference sync of the integration runs or is being fired by Quartz. The Finished event is published
+    /// from inside the job, so a refresh asked for right after it could still find the job's trigger firing.
+    /// </summary>
+    public async Task WaitForReferenceSyncIdleAsync(Guid integrationId)
+    {
+        var jobs = Get<ReferenceSyncJobs>();
+        var schedules = Get<IntegrationSchedules>();
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (jobs.IsRunning(integrationId) || await schedules.IsReferenceSyncFiringAsync(integrationId))
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the reference sync was still running after 30 s");
+            await Task.Delay(20);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _subscription.Dispose();
