@@ -11,6 +11,7 @@ using PsaPortal.Web.Features.Permissions;
 using PsaPortal.Web.Features.Platform;
 using PsaPortal.Web.Features.Reference;
 using PsaPortal.Web.Features.SystemLogs;
+using PsaPortal.Web.Features.Ticketing;
 
 namespace PsaPortal.Web.Data;
 
@@ -62,6 +63,10 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<BillingSchedule> BillingSchedules => Set<BillingSchedule>();
 
     public DbSet<BillingNotificationSettings> BillingNotificationSettings => Set<BillingNotificationSettings>();
+
+    public DbSet<TicketingSettings> TicketingSettings => Set<TicketingSettings>();
+
+    public DbSet<IncidentTicket> IncidentTickets => Set<IncidentTicket>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -1412,6 +1412,195 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                     b.ToTable("SystemLog");
                 });
 
+            modelBuilder.Entity("PsaPortal.Web.Features.Ticketing.IncidentTicket", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("ExternalReference")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("FailedStep")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<long>("IncidentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTimeOffset?>("SyncedIncidentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TicketNumber")
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)");
+
+                    b.Property<long?>("TicketPsaId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("TicketUrl")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IncidentId");
+
+                    b.HasIndex("IntegrationId", "ExternalReference")
+                        .IsUnique();
+
+                    b.HasIndex("IntegrationId", "IncidentId")
+                        .IsUnique();
+
+                    b.HasIndex("IntegrationId", "State");
+
+                    b.HasIndex("OrganizationId", "UpdatedAt");
+
+                    b.ToTable("IncidentTickets");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Ticketing.TicketingSettings", b =>
+                {
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long?>("AutotaskClosedStatusId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("AutotaskClosedStatusName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("BoardId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("BoardName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("ClosedStatusId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ClosedStatusName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("CriticalPriorityId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CriticalPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("DefaultCompanyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("DefaultCompanyPsaId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("DefaultPriorityId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DefaultPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<long?>("HighPriorityId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("HighPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("LowPriorityId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("LowPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("MediumPriorityId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("MediumPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("NewStatusId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("NewStatusName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("QueueId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("QueueName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("SourceId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long?>("UpdatedStatusId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpdatedStatusName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("IntegrationId");
+
+                    b.ToTable("TicketingSettings");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -1659,6 +1848,30 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                     b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
                         .WithMany()
                         .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Ticketing.IncidentTicket", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Platform.Incident", null)
+                        .WithMany()
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Ticketing.TicketingSettings", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithOne()
+                        .HasForeignKey("PsaPortal.Web.Features.Ticketing.TicketingSettings", "IntegrationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

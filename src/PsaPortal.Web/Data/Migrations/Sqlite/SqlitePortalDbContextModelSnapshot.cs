@@ -1371,6 +1371,193 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                     b.ToTable("SystemLog");
                 });
 
+            modelBuilder.Entity("PsaPortal.Web.Features.Ticketing.IncidentTicket", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ClosedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ExternalReference")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FailedStep")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("IncidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("SyncedIncidentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TicketNumber")
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("TicketPsaId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TicketUrl")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IncidentId");
+
+                    b.HasIndex("IntegrationId", "ExternalReference")
+                        .IsUnique();
+
+                    b.HasIndex("IntegrationId", "IncidentId")
+                        .IsUnique();
+
+                    b.HasIndex("IntegrationId", "State");
+
+                    b.HasIndex("OrganizationId", "UpdatedAt");
+
+                    b.ToTable("IncidentTickets");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Ticketing.TicketingSettings", b =>
+                {
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("AutotaskClosedStatusId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AutotaskClosedStatusName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("BoardId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BoardName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClosedStatusId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClosedStatusName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CriticalPriorityId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CriticalPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DefaultCompanyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DefaultCompanyPsaId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DefaultPriorityId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DefaultPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("HighPriorityId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HighPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LowPriorityId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LowPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("MediumPriorityId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MediumPriorityName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("NewStatusId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NewStatusName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("QueueId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("QueueName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("SourceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UpdatedStatusId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedStatusName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("IntegrationId");
+
+                    b.ToTable("TicketingSettings");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -1618,6 +1805,30 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                     b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
                         .WithMany()
                         .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Ticketing.IncidentTicket", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Platform.Incident", null)
+                        .WithMany()
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Ticketing.TicketingSettings", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithOne()
+                        .HasForeignKey("PsaPortal.Web.Features.Ticketing.TicketingSettings", "IntegrationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
