@@ -13,6 +13,7 @@ using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Permissions;
 using PsaPortal.Web.Features.Platform;
 using PsaPortal.Web.Features.Reference;
+using PsaPortal.Web.Features.Ticketing;
 using Quartz;
 using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Mapping;
@@ -70,6 +71,7 @@ public static class PortalApplication
         builder.AddReferenceFeature();
         builder.AddBillingFeature();
         builder.AddBillingNotifications();
+        builder.AddTicketingFeature();
         builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();
         return builder;
