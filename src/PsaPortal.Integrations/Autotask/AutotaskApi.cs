@@ -32,6 +32,7 @@ internal sealed class AutotaskApi : IAutotaskApi
     private readonly SemaphoreSlim _zoneLock = new(1, 1);
     private readonly SemaphoreSlim _thresholdLock = new(1, 1);
     private Uri? _apiRoot;
+    private Uri? _webUrl;
 
     public AutotaskApi(HttpClient http, AutotaskConnection connection, AutotaskOptions options, AutotaskRequestBudget budget, TimeProvider time, IPsaConnectionHealth health)
     {
@@ -94,6 +95,12 @@ internal sealed class AutotaskApi : IAutotaskApi
         QueryAsync(new AutotaskCall("QueryCompanies", "Companies", "query"), filter, Json.AtQueryResultAtCompany, cancellationToken)
             .Select(c => new PsaCompany(c.Id, c.CompanyName ?? string.Empty, c.CompanyNumber, null, c.IsActive != false, c.WebAddress));
 
+    public async Task<Uri?> GetWebUrlAsync(CancellationToken cancellationToken = default)
+    {
+        await ZoneAsync(known: null, cancellationToken).ConfigureAwait(false);
+        return Volatile.Read(ref _webUrl);
+    }
+
     public async Task<PsaTicket> GetTicketAsync(long ticketId, CancellationToken cancellationToken = default)
     {
         var call = new AutotaskCall("GetTicket", "Tickets", "query", $"ticket {ticketId}");
@@ -123,6 +130,7 @@ internal sealed class AutotaskApi : IAutotaskApi
             Priority = (int)ticket.PriorityId.Value,
             ContactID = ticket.ContactId,
             Source = ticket.SourceId is { } source ? (int)source : null,
+            ExternalID = ticket.ExternalReference,
         };
         var call = new AutotaskCall("CreateTicket", "Tickets", "create", "the new ticket");
         var created = await SendJsonAsync(call, HttpMethod.Post, "Tickets", () => Content(body, Json.AtTicket), Json.AtCreateResult, retrySafe: false, cancellationToken).ConfigureAwait(false);
@@ -137,6 +145,7 @@ internal sealed class AutotaskApi : IAutotaskApi
             Title = change.Summary,
             Status = change.StatusId is { } status ? (int)status : null,
             Priority = change.PriorityId is { } priority ? (int)priority : null,
+            Description = change.Description,
         };
         var call = new AutotaskCall("UpdateTicket", "Tickets", "update", $"ticket {ticketId}");
 
@@ -375,6 +384,7 @@ internal sealed class AutotaskApi : IAutotaskApi
             }
 
             var root = new Uri(EnsureSlash(zoneUrl), "V1.0/");
+            Volatile.Write(ref _webUrl, Uri.TryCreate(zone?.WebUrl, UriKind.Absolute, out var webUrl) ? EnsureSlash(webUrl) : null);
             Volatile.Write(ref _apiRoot, root);
             return root;
         }
@@ -400,7 +410,8 @@ internal sealed class AutotaskApi : IAutotaskApi
         entity.Length > 0 && entity.All(char.IsAsciiLetter) ? entity : throw new ArgumentException($"'{entity}' is not an Autotask entity name.", nameof(entity));
 
     private static PsaTicket ToTicket(AtTicket ticket) => new(
-        ticket.Id ?? 0, ticket.Title ?? string.Empty, ticket.CompanyID ?? 0, ticket.QueueID, ticket.Status, null, ticket.Priority, IsClosed: ticket.CompletedDate is not null);
+        ticket.Id ?? 0, ticket.Title ?? string.Empty, ticket.CompanyID ?? 0, ticket.QueueID, ticket.Status, null, ticket.Priority, IsClosed: ticket.CompletedDate is not null,
+        ticket.ExternalID, ticket.TicketNumber);
 
     private static string? ContractTypeName(int? type) => type switch
     {

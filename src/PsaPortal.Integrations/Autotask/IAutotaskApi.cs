@@ -47,6 +47,9 @@ public interface IAutotaskApi : IPsaApi
 
     Task<PsaTicket> GetTicketAsync(long ticketId, CancellationToken cancellationToken = default);
 
+    /// <summary>The web address of the user's zone (zoneInformation webUrl, e.g. https://ww5.autotask.net/), for links people open; null when Autotask names none.</summary>
+    Task<Uri?> GetWebUrlAsync(CancellationToken cancellationToken = default);
+
     IAsyncEnumerable<PsaTicket> QueryTicketsAsync(AutotaskFilter? filter, CancellationToken cancellationToken = default);
 
     /// <summary>Sets the ticket's status picklist value (e.g. Complete to close it).</summary>

@@ -143,6 +143,14 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi, IConnectWiseProb
     public async Task<PsaTicket> GetTicketAsync(long ticketId, CancellationToken cancellationToken = default) =>
         ToTicket(await GetAsync(new ConnectWiseCall("GetTicket", ServiceTickets, $"ticket {ticketId}"), $"service/tickets/{ticketId}", Json.CwTicket, cancellationToken).ConfigureAwait(false));
 
+    public async IAsyncEnumerable<PsaTicket> ListTicketsAsync(ConnectWiseCondition? conditions, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var ticket in ListAsync(new ConnectWiseCall("ListTickets", ServiceTickets), "service/tickets", conditions, Json.ListCwTicket, forwardOnly: true, cancellationToken).ConfigureAwait(false))
+        {
+            yield return ToTicket(ticket);
+        }
+    }
+
     public async Task<PsaTicket> CreateTicketAsync(PsaTicketDraft ticket, CancellationToken cancellationToken = default)
     {
         var body = new CwTicket
@@ -155,6 +163,7 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi, IConnectWiseProb
             Source = CwReference.ById(ticket.SourceId),
             Contact = CwReference.ById(ticket.ContactId),
             InitialDescription = ticket.Description,
+            ExternalXRef = ticket.ExternalReference,
         };
         var call = new ConnectWiseCall("CreateTicket", ServiceTickets, "the new ticket");
         return ToTicket(await SendJsonAsync(call, HttpMethod.Post, "service/tickets", () => Content(body, Json.CwTicket), Json.CwTicket, cancellationToken).ConfigureAwait(false));
@@ -541,7 +550,8 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi, IConnectWiseProb
         new(JsonSerializer.Serialize(value, type), Encoding.UTF8, "application/json");
 
     private static PsaTicket ToTicket(CwTicket ticket) => new(
-        ticket.Id ?? 0, ticket.Summary ?? string.Empty, ticket.Company?.Id ?? 0, ticket.Board?.Id, ticket.Status?.Id, ticket.Status?.Name, ticket.Priority?.Id, ticket.ClosedFlag == true);
+        ticket.Id ?? 0, ticket.Summary ?? string.Empty, ticket.Company?.Id ?? 0, ticket.Board?.Id, ticket.Status?.Id, ticket.Status?.Name, ticket.Priority?.Id, ticket.ClosedFlag == true,
+        ticket.ExternalXRef, ticket.Id?.ToString(CultureInfo.InvariantCulture));
 
     private static PsaAgreementLine ToLine(CwAddition addition, long agreementId) => new(
         addition.Id ?? 0, addition.AgreementId ?? agreementId, addition.Product?.Id ?? 0, addition.Product?.Identifier, addition.Quantity, addition.UnitPrice, addition.UnitCost,

@@ -41,6 +41,9 @@ public interface IConnectWiseApi : IPsaApi
 
     Task<PsaTicket> GetTicketAsync(long ticketId, CancellationToken cancellationToken = default);
 
+    /// <summary>Service tickets matching a conditions expression, e.g. <c>externalXRef = "psaportal-…"</c> to find a ticket this portal created.</summary>
+    IAsyncEnumerable<PsaTicket> ListTicketsAsync(ConnectWiseCondition? conditions, CancellationToken cancellationToken = default);
+
     Task<long> AddTicketNoteAsync(long ticketId, string text, bool internalNote, CancellationToken cancellationToken = default);
 
     /// <summary>Moves the ticket to a closed status of its own board (status ids are per board) and checks that it closed.</summary>

@@ -53,7 +53,10 @@ public sealed record PsaProduct(long Id, string Identifier, string Description, 
 /// <summary>A new ConnectWise catalog item; the subcategory and type are required by ConnectWise.</summary>
 public sealed record PsaProductDraft(string Identifier, string Description, long SubcategoryId, long TypeId, decimal? Price = null, decimal? Cost = null, string? CustomerDescription = null);
 
-public sealed record PsaTicket(long Id, string Summary, long CompanyId, long? BoardId, long? StatusId, string? StatusName, long? PriorityId, bool IsClosed);
+/// <param name="ExternalReference">What the creator wrote on the ticket to find it again (ConnectWise externalXRef, Autotask externalID).</param>
+/// <param name="TicketNumber">The number people see (Autotask ticketNumber such as T20261202.0001; ConnectWise the id).</param>
+public sealed record PsaTicket(long Id, string Summary, long CompanyId, long? BoardId, long? StatusId, string? StatusName, long? PriorityId, bool IsClosed,
+    string? ExternalReference = null, string? TicketNumber = null);
 
 /// <summary>A ticket to open. Board = ConnectWise service board or Autotask queue.</summary>
 public sealed record PsaTicketDraft(
@@ -64,10 +67,12 @@ public sealed record PsaTicketDraft(
     long? PriorityId = null,
     long? StatusId = null,
     long? SourceId = null,
-    long? ContactId = null);
+    long? ContactId = null,
+    string? ExternalReference = null);
 
 /// <summary>Changes to a ticket; null leaves a value as it is.</summary>
-public sealed record PsaTicketChange(string? Summary = null, long? StatusId = null, long? PriorityId = null);
+/// <param name="Description">Autotask: replaces the ticket's description (ConnectWise keeps it in notes instead).</param>
+public sealed record PsaTicketChange(string? Summary = null, long? StatusId = null, long? PriorityId = null, string? Description = null);
 
 public sealed record PsaDocument(long Id, string Title, string FileName);
 

@@ -39,7 +39,7 @@ internal static class ConnectWiseEndpoints
         MapChildCollection(api, "finance/agreements", data.Agreements, "additions", data.Additions, "agreementId", "Addition", "addition", ConnectWiseFunction.Agreements);
         MapCollection(api, "procurement/catalog", data.Catalog, "CatalogItem", "catalogItem", ConnectWiseFunction.ProductCatalog);
 
-        MapTicketWrites(api, data, time);
+        MapTicketWrites(api, sandbox, time);
         MapAdditionWrites(api, data, time);
         MapCatalogWrites(api, data, time);
         MapSystem(api, sandbox, time);
@@ -92,9 +92,14 @@ internal static class ConnectWiseEndpoints
         }).WithMetadata(inquire);
     }
 
-    private static void MapTicketWrites(RouteGroupBuilder api, ConnectWiseData data, TimeProvider time)
+    private static void MapTicketWrites(RouteGroupBuilder api, ConnectWiseSandbox sandbox, TimeProvider time)
     {
+        var data = sandbox.Data;
         var function = ConnectWiseFunction.ServiceTickets;
+
+        // RefuseTicketClose: a change that would close an open ticket answers 200 with the ticket as it was.
+        bool RefusesClose(JsonObject updated, JsonObject existing) =>
+            sandbox.Settings.RefuseTicketClose && JsonRecords.GetBoolean(updated["closedFlag"]) == true && JsonRecords.GetBoolean(existing["closedFlag"]) != true;
         api.MapPost("service/tickets", async Task<IResult> (HttpContext http) =>
         {
             var (body, error) = await ConnectWiseWrites.ReadBodyAsync(http, "ticket");
@@ -177,10 +182,10 @@ internal static class ConnectWiseEndpoints
         }).WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Inquire));
 
         api.MapPatch("service/tickets/{id:long}", async (HttpContext http, long id) =>
-            await Update(http, data.Tickets, id, "ticket", "Ticket", time, patch: true, (record, _) => ConnectWiseWrites.CompleteTicket(data, record, isCreate: false)))
+            await Update(http, data.Tickets, id, "ticket", "Ticket", time, patch: true, (record, _) => ConnectWiseWrites.CompleteTicket(data, record, isCreate: false), keepExisting: RefusesClose))
             .WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Edit));
         api.MapPut("service/tickets/{id:long}", async (HttpContext http, long id) =>
-            await Update(http, data.Tickets, id, "ticket", "Ticket", time, patch: false, (record, _) => ConnectWiseWrites.CompleteTicket(data, record, isCreate: false)))
+            await Update(http, data.Tickets, id, "ticket", "Ticket", time, patch: false, (record, _) => ConnectWiseWrites.CompleteTicket(data, record, isCreate: false), keepExisting: RefusesClose))
             .WithMetadata(new ConnectWisePermission(function, ConnectWiseAction.Edit));
 
         api.MapPost("service/tickets/{parentId:long}/notes", async (HttpContext http, long parentId) =>
@@ -313,7 +318,7 @@ internal static class ConnectWiseEndpoints
 
     /// <summary>PATCH (operation list) or PUT (whole record) on a copy, validated, then swapped in.</summary>
     private static async Task<IResult> Update(HttpContext http, RecordTable table, long id, string resource, string schema, TimeProvider time, bool patch,
-        Func<JsonObject, JsonObject, IResult?> validate, long? parentId = null, Func<JsonObject, long>? parentOf = null)
+        Func<JsonObject, JsonObject, IResult?> validate, long? parentId = null, Func<JsonObject, long>? parentOf = null, Func<JsonObject, JsonObject, bool>? keepExisting = null)
     {
         var existing = table.Find(id);
         if (existing is null || (parentId is { } expected && parentOf!(existing) != expected))
@@ -353,6 +358,11 @@ internal static class ConnectWiseEndpoints
         if (error is not null)
         {
             return error;
+        }
+
+        if (keepExisting?.Invoke(updated, existing) == true)
+        {
+            return JsonPayloadResult.Node(existing, hrefBase: ConnectWiseQuery.ApiRoot(http));
         }
 
         var info = existing["_info"] is JsonObject oldInfo ? (JsonObject)oldInfo.DeepClone() : [];

@@ -18,4 +18,10 @@ public sealed record ConnectWiseSettings
 
     /// <summary>Accept any GUID as clientId (a newcomer's own registration) rather than only the seeded one.</summary>
     public bool AcceptAnyClientId { get; init; } = true;
+
+    /// <summary>
+    /// A status workflow that does not let tickets close: a PATCH or PUT that would close an open ticket answers 200 with
+    /// the ticket unchanged, as ConnectWise does, so only reading the ticket back shows it is still open.
+    /// </summary>
+    public bool RefuseTicketClose { get; init; }
 }

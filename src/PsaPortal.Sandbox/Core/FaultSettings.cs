@@ -35,6 +35,13 @@ public sealed record FaultSettings
     public double ResponseLostRate { get; init; }
 
     /// <summary>
+    /// Every write (POST, PUT, PATCH, DELETE other than ConnectWise searches and Autotask queries) is processed — applied —
+    /// and its answer then held back this long: a vendor slower than the client's timeout after it accepted the write.
+    /// Reads are not affected, so a client can look up what its timed-out write did. 0 = off.
+    /// </summary>
+    public int SlowWriteAnswerMilliseconds { get; init; }
+
+    /// <summary>
     /// Length of a 429 storm: every request is throttled for this many seconds (sandbox clock), counted from
     /// when these fault settings were applied, then answered normally; 0 = no storm. ConnectWise's
     /// <c>Retry-After</c> is the storm's seconds left.

@@ -42,6 +42,11 @@ internal abstract class SandboxGate : IEndpointFilter
     {
     }
 
+    private static bool IsWrite(HttpRequest request) =>
+        !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)
+        && !(request.Path.Value ?? string.Empty).Contains("/query", StringComparison.OrdinalIgnoreCase)
+        && !(request.Path.Value ?? string.Empty).EndsWith("/search", StringComparison.OrdinalIgnoreCase);
+
     private static async Task<IResult> InvokeHandlerAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var value = await next(context);
@@ -104,6 +109,11 @@ internal abstract class SandboxGate : IEndpointFilter
                 var rejection = await CheckAsync(http, AddDelay);
                 await AddDelay(latency);
                 result = rejection ?? await InvokeHandlerAsync(context, next);
+                if (rejection is null && faults.SlowWriteAnswerMilliseconds > 0 && IsWrite(http.Request))
+                {
+                    await AddDelay(TimeSpan.FromMilliseconds(faults.SlowWriteAnswerMilliseconds));
+                }
+
                 if (rejection is null && roll < serverErrorBelow + faults.ThrottleRate + faults.ResponseLostRate)
                 {
                     // Processed (a write is applied), then the answer is lost.

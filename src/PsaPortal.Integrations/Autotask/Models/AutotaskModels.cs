@@ -87,6 +87,9 @@ internal sealed record AtTicket
 
     public string? TicketNumber { get; init; }
 
+    /// <summary>A reference of the integration's own, kept on the ticket and queryable.</summary>
+    public string? ExternalID { get; init; }
+
     /// <summary>Set by Autotask when the ticket reaches a complete status; status ids themselves differ per instance.</summary>
     public DateTime? CompletedDate { get; init; }
 }

@@ -72,6 +72,9 @@ internal sealed record CwTicket
 
     public bool? ClosedFlag { get; init; }
 
+    /// <summary>A reference of the integration's own (≤ 100 characters), kept on the ticket and searchable by conditions.</summary>
+    public string? ExternalXRef { get; init; }
+
     /// <summary>POST only: becomes the ticket's first note; ConnectWise never returns it.</summary>
     public string? InitialDescription { get; init; }
 }
