@@ -72,6 +72,7 @@ public static class PortalApplication
         builder.AddBillingFeature();
         builder.AddBillingNotifications();
         builder.AddTicketingFeature();
+        builder.AddTicketSync();
         builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();
         return builder;
