@@ -67,6 +67,7 @@ public sealed record TicketRow(
     int Attempts,
     DateTimeOffset? UpdatedAt);
 
-public sealed record TicketFilter(string? Search = null, TicketState? State = null, PsaVendor? Vendor = null, bool FailedOnly = false);
+/// <param name="Incident">One incident only: the portal's incident id or the platform's external id (the Tickets page's <c>?incident=</c>).</param>
+public sealed record TicketFilter(string? Search = null, TicketState? State = null, PsaVendor? Vendor = null, bool FailedOnly = false, string? Incident = null);
 
 public sealed record TicketPage(IReadOnlyList<TicketRow> Items, int TotalCount);

@@ -6,6 +6,7 @@ public static class TicketingFeature
     {
         builder.Services.AddSingleton<TicketingSettingsService>();
         builder.Services.AddSingleton<ITicketingSettings>(services => services.GetRequiredService<TicketingSettingsService>());
+        builder.Services.AddSingleton<TicketQueries>();
         return builder;
     }
 }
