@@ -298,7 +298,7 @@ public sealed class TicketingSettingsService(
 
         var message = string.Join("; ", change) + ".";
         await audit.RecordAsync(integration.OrganizationId, Actor.From(user), "Ticketing setting changed", $"{vendor.DisplayName()} ticketing",
-            $"{message} (was {(before is null ? "not set" : $"\"{before}\"")})", cancellationToken);
+            $"{string.Join("; ", change)} (was {(before is null ? "not set" : $"\"{before}\"")}).", cancellationToken);
         return new TicketingSettingsResult(true, message);
     }
 
