@@ -12,6 +12,7 @@ IBenchmark[] benchmarks =
     new MappingBenchmark(),
     new SandboxBillingReadsBenchmark(),
     new BillingSyncBenchmark(),
+    new TicketSyncBenchmark(),
 ];
 
 var selected = args.Length > 0 ? benchmarks.FirstOrDefault(b => string.Equals(b.Name, args[0], StringComparison.OrdinalIgnoreCase)) : null;
