@@ -24,14 +24,16 @@ public sealed class AutotaskBillingPsa(IAutotaskApi api, int maxConcurrentCalls,
 
     public bool ConfirmsByReread => true;
 
-    /// <summary>All of a run's pending rows in one plan: the reads are pages of 500 ids across the whole run.</summary>
-    public int RowsPerPlan => int.MaxValue;
+    /// <summary>Contracts per plan: two full pages of contract ids; the plan's services and units fill pages the same way.</summary>
+    public const int ContractsPerPlan = 2 * IdsPerQuery;
+
+    public BillingPlanLimits PlanLimits => new(int.MaxValue, ContractsPerPlan);
 
     private DateOnly Today => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
 
-    public async Task<IReadOnlyDictionary<long, PsaLineState>> ReadAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<BillingRunItem, PsaLineState>> ReadAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken)
     {
-        var states = new Dictionary<long, PsaLineState>(rows.Count);
+        var states = new Dictionary<BillingRunItem, PsaLineState>(rows.Count);
         var today = Today;
         Dictionary<long, PsaAgreement> contracts;
         try
@@ -41,7 +43,7 @@ public sealed class AutotaskBillingPsa(IAutotaskApi api, int maxConcurrentCalls,
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return rows.ToDictionary(r => r.Id, _ => PsaLineState.Failed(exception.Message));
+            return rows.ToDictionary(r => r, _ => PsaLineState.Failed(exception.Message));
         }
 
         var open = new List<BillingRunItem>();
@@ -50,15 +52,15 @@ public sealed class AutotaskBillingPsa(IAutotaskApi api, int maxConcurrentCalls,
             var id = row.AgreementPsaId!.Value;
             if (!contracts.TryGetValue(id, out var contract))
             {
-                states[row.Id] = PsaLineState.Failed(BillingMessages.ContractNotFound(id, row.AgreementName));
+                states[row] = PsaLineState.Failed(BillingMessages.ContractNotFound(id, row.AgreementName));
             }
             else if (contract.StartDate is { } start && start > today)
             {
-                states[row.Id] = PsaLineState.Failed(BillingMessages.FutureContract(contract.Name, start));
+                states[row] = PsaLineState.Failed(BillingMessages.FutureContract(contract.Name, start));
             }
             else if (contract.EndDate is { } end && end < today)
             {
-                states[row.Id] = PsaLineState.Failed(BillingMessages.ExpiredContract(contract.Name, end));
+                states[row] = PsaLineState.Failed(BillingMessages.ExpiredContract(contract.Name, end));
             }
             else
             {
@@ -75,7 +77,7 @@ public sealed class AutotaskBillingPsa(IAutotaskApi api, int maxConcurrentCalls,
         {
             foreach (var row in open)
             {
-                states[row.Id] = PsaLineState.Failed(exception.Message);
+                states[row] = PsaLineState.Failed(exception.Message);
             }
 
             return states;
@@ -83,34 +85,34 @@ public sealed class AutotaskBillingPsa(IAutotaskApi api, int maxConcurrentCalls,
 
         var byContractAndService = services.ToLookup(s => (s.AgreementId, s.ProductId));
         var shared = open.GroupBy(r => (r.AgreementPsaId!.Value, r.PsaProductId!.Value)).Where(g => g.Count() > 1).ToDictionary(g => g.Key, g => g.ToList());
-        var lineOf = new Dictionary<long, long>();
+        var lineOf = new Dictionary<BillingRunItem, long>();
         foreach (var row in open)
         {
             var key = (row.AgreementPsaId!.Value, row.PsaProductId!.Value);
             var lines = byContractAndService[key].ToList();
             if (shared.TryGetValue(key, out var clash))
             {
-                var other = clash.First(r => r.Id != row.Id);
-                states[row.Id] = PsaLineState.Failed(MappingRules.SharedAgreementMessage(Vendor, other.TenantName, row.PsaProductName ?? "", row.AgreementName ?? ""));
+                var other = clash.First(r => !ReferenceEquals(r, row));
+                states[row] = PsaLineState.Failed(MappingRules.SharedAgreementMessage(Vendor, other.TenantName, row.PsaProductName ?? "", row.AgreementName ?? ""));
             }
             else if (lines.Count == 0)
             {
-                states[row.Id] = PsaLineState.Failed(BillingMessages.ServiceNotOnContract(row.PsaProductName ?? $"service {key.Item2}", contracts[key.Item1].Name));
+                states[row] = PsaLineState.Failed(BillingMessages.ServiceNotOnContract(row.PsaProductName ?? $"service {key.Item2}", contracts[key.Item1].Name));
             }
             else if (lines.Count > 1)
             {
-                states[row.Id] = PsaLineState.Failed(BillingMessages.DuplicateService(lines.Count));
+                states[row] = PsaLineState.Failed(BillingMessages.DuplicateService(lines.Count));
             }
             else
             {
-                lineOf[row.Id] = lines[0].Id;
+                lineOf[row] = lines[0].Id;
             }
         }
 
         var units = await UnitsAsync(lineOf.Values, cancellationToken);
-        foreach (var (rowId, lineId) in lineOf)
+        foreach (var (row, lineId) in lineOf)
         {
-            states[rowId] = units.Error is not null ? PsaLineState.Failed(units.Error) : new PsaLineState(null, lineId, units.Current.GetValueOrDefault(lineId));
+            states[row] = units.Error is not null ? PsaLineState.Failed(units.Error) : new PsaLineState(null, lineId, units.Current.GetValueOrDefault(lineId));
         }
 
         return states;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PsaPortal.Integrations;
@@ -39,8 +40,11 @@ public sealed class BillingEngine(
     /// <summary>Writes journalled in one transaction before any of them is sent.</summary>
     public const int WritesPerBatch = 100;
 
-    /// <summary>Rows that need no write committed in one transaction while a batch of writes is being sent.</summary>
+    /// <summary>Rows that need no write committed in one transaction while writes are being sent.</summary>
     public const int RowsPerCommit = 1000;
+
+    /// <summary>How often the PSA's answers (and rows that need no write) are committed while a round's writes go out.</summary>
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Settle-and-plan rounds: a write found not applied (or throttled) is planned again from fresh reads at most this often.</summary>
     public const int MaxRounds = 3;
@@ -140,16 +144,11 @@ public sealed class BillingEngine(
                 throw new BillingRunException(Reference.PsaReferenceSync.CredentialsUnreadable);
             }
 
-            await EnsureRowsAsync(context, cancellationToken);
-            context.Counter = new BillingRunCounter(await OutcomesAsync(run.Id, cancellationToken), Stopwatch.GetTimestamp());
-            await PersistCountsAsync(context, force: true);
-            events.Publish(new BillingRunStarted(run.OrganizationId, time.GetUtcNow(), run.IntegrationId, run.Id, run.Vendor, run.Mode, run.Trigger,
-                BillingRunStatus.Running, run.RequestedBy, context.Counter.Counts));
-            jobLog.Write(run.OrganizationId, run.Vendor, JobName, LogLevelName.Information,
-                $"{(run.Resumes > 0 && context.Counter.Counts.Done > 0 ? "Resumed" : "Started")} {Describe(run)} ({run.RequestedBy}): {run.Total} rows.");
-
-            await ProcessAsync(context, cancellationToken);
-            var counts = context.Counter.Counts;
+            // A new run's rows are stored while the first plan's PSA reads are already on their way.
+            var built = await BuildRowsAsync(context, cancellationToken);
+            var ready = Task.Run(() => StoreAndAnnounceAsync(context, built), CancellationToken.None);
+            await ProcessAsync(context, built, ready, cancellationToken);
+            var counts = context.Counter!.Counts;
             await FinishAsync(context, counts.Failed > 0 ? BillingRunStatus.CompletedWithFailures : BillingRunStatus.Succeeded, null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -180,19 +179,24 @@ public sealed class BillingEngine(
         _ => throw new BillingRunException($"Billing does not support {integration.Vendor}."),
     };
 
-    /// <summary>A run asked for by a schedule, Sync now, a preview or an outside harness gets its rows when it first starts.</summary>
-    private async Task EnsureRowsAsync(RunContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// A run asked for by a schedule, Sync now or a preview gets its rows when it first starts (in memory here, stored by
+    /// <see cref="StoreAndAnnounceAsync"/>); null when the run already has its rows (a retry's, or a run being resumed).
+    /// </summary>
+    private async Task<List<BillingRunItem>?> BuildRowsAsync(RunContext context, CancellationToken cancellationToken)
     {
         var run = context.Run;
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (await db.BillingRunItems.AnyAsync(i => i.RunId == run.Id, cancellationToken))
-        {
-            return;
-        }
-
         if (run.Trigger is not (BillingRunTrigger.Manual or BillingRunTrigger.Scheduled))
         {
-            return;
+            return null;
+        }
+
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (await db.BillingRunItems.AnyAsync(i => i.RunId == run.Id, cancellationToken))
+            {
+                return null;
+            }
         }
 
         var rows = await rowSource.BuildAsync(context.Integration, run.Id, null, cancellationToken);
@@ -201,43 +205,77 @@ public sealed class BillingEngine(
             row.Attempts = 1;
         }
 
-        db.BillingRunItems.AddRange(rows);
-        run.Total = rows.Count;
-        db.BillingRuns.Attach(run);
-        db.Entry(run).Property(r => r.Total).IsModified = true;
-        await db.SaveChangesAsync(CancellationToken.None);
+        return rows;
     }
 
-    private async Task ProcessAsync(RunContext context, CancellationToken cancellationToken)
+    /// <summary>Stores the rows just built (if any), then starts the run's counts and tells the pages and the job log.</summary>
+    private async Task StoreAndAnnounceAsync(RunContext context, List<BillingRunItem>? built)
+    {
+        var run = context.Run;
+        if (built is not null)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            db.BillingRunItems.AddRange(built);
+            run.Total = built.Count;
+            db.BillingRuns.Attach(run);
+            db.Entry(run).Property(r => r.Total).IsModified = true;
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+
+        context.Counter = new BillingRunCounter(await OutcomesAsync(run.Id, CancellationToken.None), Stopwatch.GetTimestamp());
+        await PersistCountsAsync(context, force: true);
+        events.Publish(new BillingRunStarted(run.OrganizationId, time.GetUtcNow(), run.IntegrationId, run.Id, run.Vendor, run.Mode, run.Trigger,
+            BillingRunStatus.Running, run.RequestedBy, context.Counter.Counts));
+        jobLog.Write(run.OrganizationId, run.Vendor, JobName, LogLevelName.Information,
+            $"{(run.Resumes > 0 && context.Counter.Counts.Done > 0 ? "Resumed" : "Started")} {Describe(run)} ({run.RequestedBy}): {run.Total} rows.");
+    }
+
+    /// <summary>
+    /// Settle-and-plan rounds: settle the journal, plan and write the pending rows, again for rows a round left pending
+    /// (a write found not applied, or throttled). The first round of a new run plans the rows while they are being
+    /// stored: <paramref name="ready"/> is awaited before anything is written.
+    /// </summary>
+    private async Task ProcessAsync(RunContext context, List<BillingRunItem>? built, Task ready, CancellationToken cancellationToken)
     {
         var apply = context.Run.Mode == BillingRunMode.Apply;
-        var rowsPerPlan = context.Psa!.RowsPerPlan;
-        for (var round = 0; round < MaxRounds; round++)
+        var limits = context.Psa!.PlanLimits;
+        try
         {
-            if (apply)
+            for (var round = 0; round < MaxRounds; round++)
             {
-                await SettleAsync(context, cancellationToken);
-            }
-
-            var pending = await RowsAsync(context.Run.Id, cancellationToken, BillingOutcome.Pending);
-            if (pending.Count == 0)
-            {
-                break;
-            }
-
-            foreach (var chunk in pending.Chunk(Math.Min(rowsPerPlan, pending.Count)))
-            {
-                await PlanAsync(context, chunk, cancellationToken);
-                if (apply)
+                List<BillingRunItem> pending;
+                if (round == 0 && built is not null)
                 {
-                    await SettleAsync(context, cancellationToken);
+                    // New rows: nothing of them is journalled yet, so there is nothing to settle.
+                    pending = built.Where(r => r.Outcome == BillingOutcome.Pending).ToList();
+                }
+                else
+                {
+                    await ready;
+                    if (apply)
+                    {
+                        await SettleAsync(context, cancellationToken);
+                    }
+
+                    pending = await RowsAsync(context.Run.Id, cancellationToken, BillingOutcome.Pending);
+                }
+
+                if (pending.Count == 0)
+                {
+                    break;
+                }
+
+                await PlanAndWriteAsync(context, BillingPlans.Split(pending, limits), ready, cancellationToken);
+                if (!apply)
+                {
+                    break;
                 }
             }
-
-            if (!apply)
-            {
-                break;
-            }
+        }
+        finally
+        {
+            // Never leave the rows half stored behind a stop or a failure: what follows (stop, finish) reads them.
+            await ready;
         }
 
         if (apply)
@@ -257,11 +295,58 @@ public sealed class BillingEngine(
         await SaveAsync(context, left, []);
     }
 
-    /// <summary>Reads the rows' PSA state in bulk, plans each row, records the rows that need no write and sends the rest.</summary>
-    private async Task PlanAsync(RunContext context, IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken)
+    /// <summary>
+    /// Plans one after another, each read while the previous plan's writes are being sent: the PSA's reads and writes
+    /// overlap, and its write endpoint is kept busy from the first changed row to the last (<see cref="WriteLane"/>).
+    /// </summary>
+    private async Task PlanAndWriteAsync(RunContext context, List<BillingRunItem[]> plans, Task ready, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        var states = await context.Psa!.ReadAsync(rows, cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var lane = new WriteLane(this, context, options.Value.MaxConcurrentCalls, stop);
+        Task<IReadOnlyDictionary<BillingRunItem, PsaLineState>>? read = null;
+        Exception? failure = null;
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            read = context.Psa!.ReadAsync(plans[0], stop.Token);
+            await ready;
+            for (var index = 0; index < plans.Count; index++)
+            {
+                var states = await read!;
+                var readStarted = started;
+                started = Stopwatch.GetTimestamp();
+                read = index + 1 < plans.Count ? context.Psa.ReadAsync(plans[index + 1], stop.Token) : null;
+                var (done, writes) = Plan(context, plans[index], states, readStarted);
+                await lane.AddAsync(done, writes);
+            }
+        }
+        catch (Exception exception)
+        {
+            failure = exception;
+            await stop.CancelAsync();
+        }
+
+        if (read is not null)
+        {
+            // A read ahead that is no longer wanted: let it end before the lane's commits are taken as final.
+            await Task.WhenAny(read);
+        }
+
+        var laneFailure = await lane.CompleteAsync();
+        if (Preferred(failure, laneFailure) is { } thrown)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(thrown);
+        }
+    }
+
+    /// <summary>Of two failures, the one that says why: a stop that another failure caused is not the reason.</summary>
+    private static Exception? Preferred(Exception? first, Exception? second) =>
+        first is null || (first is OperationCanceledException && second is not null and not OperationCanceledException) ? second : first;
+
+    /// <summary>Plans each row of a plan from the PSA state read for it: rows that need no write, and the writes to send.</summary>
+    private (List<BillingRunItem> Done, List<(BillingRunItem Row, BillingWrite Write)> Writes) Plan(
+        RunContext context, IReadOnlyList<BillingRunItem> rows, IReadOnlyDictionary<BillingRunItem, PsaLineState> states, long started)
+    {
         var now = time.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var done = new List<BillingRunItem>();
@@ -271,7 +356,7 @@ public sealed class BillingEngine(
         {
             row.Attempts++;
             row.UpdatedAt = now;
-            var state = states[row.Id];
+            var state = states[row];
             if (state.Error is not null)
             {
                 Fail(row, state.Error);
@@ -289,7 +374,7 @@ public sealed class BillingEngine(
             row.LinePsaId = state.LinePsaId;
             row.Previous = state.Current;
             row.Message = null;
-            row.Action = state.LinePsaId is null ? BillingAction.CreateAddition : state.Current == row.New ? BillingAction.NoChange : context.Psa.UpdateAction;
+            row.Action = state.LinePsaId is null ? BillingAction.CreateAddition : state.Current == row.New ? BillingAction.NoChange : context.Psa!.UpdateAction;
             if (preview || row.Action == BillingAction.NoChange)
             {
                 row.Outcome = preview ? BillingOutcome.Planned : BillingOutcome.Unchanged;
@@ -314,99 +399,7 @@ public sealed class BillingEngine(
             }));
         }
 
-        await WriteAllAsync(context, writes, done, cancellationToken);
-    }
-
-    /// <summary>
-    /// Sends the writes in batches of <see cref="WritesPerBatch"/>, each batch journalled (Planned, its rows InFlight)
-    /// in one committed transaction before any of its writes is sent. The database work is kept off the PSA's path:
-    /// while one batch is being sent (up to <c>Billing:MaxConcurrentCalls</c> at a time), the previous batch's answers
-    /// and a share of the rows that need no write are committed, then the next batch is journalled. Commits go one
-    /// after another, never two at once, and every row's event is published only after its commit.
-    /// </summary>
-    private async Task WriteAllAsync(RunContext context, List<(BillingRunItem Row, BillingWrite Write)> writes, List<BillingRunItem> done, CancellationToken cancellationToken)
-    {
-        var batches = writes.Chunk(WritesPerBatch).ToList();
-        var doneChunks = new Queue<BillingRunItem[]>(done.Chunk(RowsPerCommit));
-        if (batches.Count == 0)
-        {
-            while (doneChunks.TryDequeue(out var chunk))
-            {
-                await SaveAsync(context, chunk, []);
-            }
-
-            return;
-        }
-
-        var concurrency = new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrentCalls, CancellationToken = cancellationToken };
-        await JournalAsync(context, batches[0]);
-        var answered = new List<(BillingRunItem Row, BillingWrite Write)>();
-        var journalled = true;
-        for (var index = 0; index < batches.Count; index++)
-        {
-            if (index > 0 && !journalled)
-            {
-                // Stopped before the batch was journalled: none of it may be sent.
-                throw new OperationCanceledException(cancellationToken);
-            }
-
-            var previous = answered;
-            var next = index + 1 < batches.Count ? batches[index + 1] : null;
-            var doneChunk = doneChunks.TryDequeue(out var chunk) ? chunk : [];
-            var background = Task.Run(async () =>
-            {
-                // The previous batch's answers and some unchanged rows, then the next batch's journal, all before the next batch is sent.
-                await SaveAnswersAsync(context, previous, doneChunk);
-                if (next is null || cancellationToken.IsCancellationRequested)
-                {
-                    return false;
-                }
-
-                await JournalAsync(context, next);
-                return true;
-            }, CancellationToken.None);
-
-            var current = new ConcurrentQueue<(BillingRunItem Row, BillingWrite Write)>();
-            try
-            {
-                await Parallel.ForEachAsync(batches[index], concurrency, async (item, token) =>
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    var outcome = await context.Psa!.SendAsync(item.Write, token);
-                    if (Record(context, item.Row, item.Write, outcome, started))
-                    {
-                        current.Enqueue(item);
-                    }
-                });
-            }
-            finally
-            {
-                // Stopped or not, what the PSA answered is committed (a write with no answer stays Planned for the re-read).
-                journalled = await background;
-                answered = [.. current];
-                if (cancellationToken.IsCancellationRequested || index == batches.Count - 1)
-                {
-                    await SaveAnswersAsync(context, answered, []);
-                    answered = [];
-                }
-            }
-        }
-
-        while (doneChunks.TryDequeue(out var rest))
-        {
-            await SaveAsync(context, rest, []);
-        }
-    }
-
-    /// <summary>Journals a batch of writes (Planned) with their rows InFlight in one transaction; nothing of it is sent before this returns.</summary>
-    private async Task JournalAsync(RunContext context, IReadOnlyList<(BillingRunItem Row, BillingWrite Write)> batch)
-    {
-        foreach (var (row, _) in batch)
-        {
-            row.Outcome = BillingOutcome.InFlight;
-        }
-
-        await SaveAsync(context, batch.Select(b => b.Row).ToList(), batch.Select(b => b.Write).ToList());
+        return (done, writes);
     }
 
     private Task SaveAnswersAsync(RunContext context, IReadOnlyCollection<(BillingRunItem Row, BillingWrite Write)> answered, IReadOnlyCollection<BillingRunItem> done) =>
@@ -782,6 +775,180 @@ public sealed class BillingEngine(
         BillingRunTrigger.ApplyPreview => "apply of a preview",
         _ => "sync",
     };
+
+    /// <summary>
+    /// Where a round's writes go, kept apart from the planning so the PSA's write endpoint never waits on the database
+    /// or on the reads: writes are journalled (Planned, rows InFlight) in committed batches of <see cref="WritesPerBatch"/>
+    /// before any of them is queued, and a sender takes them off the queue <c>Billing:MaxConcurrentCalls</c> at a time,
+    /// without pausing between batches. The PSA's answers and the rows that need no write are committed every
+    /// <see cref="FlushInterval"/> by a flusher. Commits go one at a time; every row's event follows its commit.
+    /// </summary>
+    private sealed class WriteLane
+    {
+        private readonly BillingEngine _engine;
+        private readonly RunContext _context;
+        private readonly CancellationTokenSource _stop;
+        private readonly Channel<(BillingRunItem Row, BillingWrite Write)> _journalled =
+            Channel.CreateBounded<(BillingRunItem Row, BillingWrite Write)>(new BoundedChannelOptions(2 * WritesPerBatch) { SingleWriter = true });
+        private readonly ConcurrentQueue<(BillingRunItem Row, BillingWrite Write)> _answered = new();
+        private readonly ConcurrentQueue<BillingRunItem> _done = new();
+        private readonly SemaphoreSlim _commit = new(1, 1);
+        private readonly CancellationTokenSource _flusherStop = new();
+        private readonly Task _sender;
+        private readonly Task _flusher;
+
+        public WriteLane(BillingEngine engine, RunContext context, int maxConcurrentCalls, CancellationTokenSource stop)
+        {
+            (_engine, _context, _stop) = (engine, context, stop);
+            _sender = Task.Run(() => StopOnFailureAsync(() => SendAllAsync(maxConcurrentCalls)));
+            _flusher = Task.Run(() => StopOnFailureAsync(FlushPeriodicallyAsync));
+        }
+
+        /// <summary>Queues a plan's rows that need no write for the flusher, and journals then queues its writes.</summary>
+        public async Task AddAsync(List<BillingRunItem> done, List<(BillingRunItem Row, BillingWrite Write)> writes)
+        {
+            foreach (var row in done)
+            {
+                _done.Enqueue(row);
+            }
+
+            foreach (var batch in writes.Chunk(WritesPerBatch))
+            {
+                _stop.Token.ThrowIfCancellationRequested();
+                foreach (var (row, _) in batch)
+                {
+                    row.Outcome = BillingOutcome.InFlight;
+                }
+
+                await CommitAsync(() => _engine.SaveAsync(_context, batch.Select(b => b.Row).ToList(), batch.Select(b => b.Write).ToList()));
+                foreach (var item in batch)
+                {
+                    await _journalled.Writer.WriteAsync(item, _stop.Token);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Lets the queued writes go out (or stops them, when the lane was stopped), then commits everything answered
+        /// and every row that needed no write. Returns what went wrong, if anything.
+        /// </summary>
+        public async Task<Exception?> CompleteAsync()
+        {
+            _journalled.Writer.TryComplete();
+            Exception? failure = null;
+            try
+            {
+                await _sender;
+            }
+            catch (Exception exception)
+            {
+                failure = exception;
+            }
+
+            await _flusherStop.CancelAsync();
+            try
+            {
+                await _flusher;
+            }
+            catch (Exception exception)
+            {
+                failure = Preferred(failure, exception);
+            }
+
+            try
+            {
+                // Stopped or not, what the PSA answered is committed; a write with no answer stays Planned for the re-read.
+                while (!_answered.IsEmpty || !_done.IsEmpty)
+                {
+                    await FlushAsync();
+                }
+            }
+            catch (Exception exception)
+            {
+                failure = Preferred(exception, failure);
+            }
+
+            _flusherStop.Dispose();
+            return failure;
+        }
+
+        private async Task SendAllAsync(int maxConcurrentCalls)
+        {
+            var concurrency = new ParallelOptions { MaxDegreeOfParallelism = maxConcurrentCalls, CancellationToken = _stop.Token };
+            await Parallel.ForEachAsync(_journalled.Reader.ReadAllAsync(_stop.Token), concurrency, async (item, token) =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                var outcome = await _context.Psa!.SendAsync(item.Write, token);
+                if (_engine.Record(_context, item.Row, item.Write, outcome, started))
+                {
+                    _answered.Enqueue(item);
+                }
+            });
+        }
+
+        private async Task FlushPeriodicallyAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(FlushInterval, _flusherStop.Token);
+                    await FlushAsync();
+                }
+            }
+            catch (OperationCanceledException) when (_flusherStop.IsCancellationRequested)
+            {
+            }
+        }
+
+        /// <summary>Commits every answer so far and up to <see cref="RowsPerCommit"/> rows that need no write.</summary>
+        private async Task FlushAsync()
+        {
+            var answered = Take(_answered, int.MaxValue);
+            var done = Take(_done, RowsPerCommit);
+            if (answered.Count > 0 || done.Count > 0)
+            {
+                await CommitAsync(() => _engine.SaveAnswersAsync(_context, answered, done));
+            }
+        }
+
+        private async Task CommitAsync(Func<Task> commit)
+        {
+            await _commit.WaitAsync(CancellationToken.None);
+            try
+            {
+                await commit();
+            }
+            finally
+            {
+                _commit.Release();
+            }
+        }
+
+        private async Task StopOnFailureAsync(Func<Task> work)
+        {
+            try
+            {
+                await work();
+            }
+            catch
+            {
+                await _stop.CancelAsync();
+                throw;
+            }
+        }
+
+        private static List<T> Take<T>(ConcurrentQueue<T> queue, int most)
+        {
+            var taken = new List<T>();
+            while (taken.Count < most && queue.TryDequeue(out var item))
+            {
+                taken.Add(item);
+            }
+
+            return taken;
+        }
+    }
 
     private sealed class RunContext(BillingRun run, Integration integration)
     {

@@ -55,17 +55,59 @@ public interface IBillingPsa
     bool ConfirmsByReread { get; }
 
     /// <summary>
-    /// Rows read and planned together. ConnectWise reads per agreement, so a bounded number at a time; Autotask reads
-    /// by <c>id in […]</c> pages, so all the rows at once (a plan per 500 rows would send part-filled pages).
+    /// How many rows are read and planned together. ConnectWise reads per agreement, so a bounded number of rows;
+    /// Autotask reads by <c>id in […]</c> pages, so a number of contracts that fills whole pages. A plan always holds
+    /// all the rows of a company (<see cref="BillingPlans"/>), so no line is read by one plan and written by another.
     /// </summary>
-    int RowsPerPlan => BillingEngine.ChunkSize;
+    BillingPlanLimits PlanLimits => new(BillingEngine.ChunkSize, int.MaxValue);
 
-    /// <summary>Reads and validates the PSA state of every row in bulk (the plan's read); keyed by row id.</summary>
-    Task<IReadOnlyDictionary<long, PsaLineState>> ReadAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken);
+    /// <summary>Reads and validates the PSA state of every row in bulk (the plan's read); keyed by the row itself, which may not be stored yet.</summary>
+    Task<IReadOnlyDictionary<BillingRunItem, PsaLineState>> ReadAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken);
 
     /// <summary>Re-reads only the current count of each row's line (settling and confirming writes); keyed by row id.</summary>
     Task<IReadOnlyDictionary<long, PsaLineState>> RereadAsync(IReadOnlyList<(BillingRunItem Row, BillingWrite Write)> rows, CancellationToken cancellationToken);
 
     /// <summary>Sends one journalled write once; never retries a non-idempotent one.</summary>
     Task<BillingWriteOutcome> SendAsync(BillingWrite write, CancellationToken cancellationToken);
+}
+
+/// <summary>A plan's size: at most <paramref name="Rows"/> rows and <paramref name="Agreements"/> agreements (contracts), whichever is reached first.</summary>
+public readonly record struct BillingPlanLimits(int Rows, int Agreements);
+
+/// <summary>Splits a run's pending rows into plans, whole companies at a time.</summary>
+public static class BillingPlans
+{
+    /// <summary>
+    /// Rows grouped by PSA company, companies added to a plan until the next one would pass a limit (a company larger
+    /// than the limits gets a plan of its own). Every row of a company — its agreements, and the other agreements the
+    /// ConnectWise check reads — is therefore in one plan, so plans read ahead of earlier plans' writes read nothing
+    /// those writes change.
+    /// </summary>
+    public static List<BillingRunItem[]> Split(IReadOnlyList<BillingRunItem> rows, BillingPlanLimits limits)
+    {
+        var plans = new List<BillingRunItem[]>();
+        var plan = new List<BillingRunItem>();
+        var agreements = new HashSet<long>();
+        foreach (var company in rows.GroupBy(r => r.CompanyPsaId ?? 0))
+        {
+            var companyAgreements = company.Select(r => r.AgreementPsaId ?? 0).Distinct().ToList();
+            var newAgreements = companyAgreements.Count(a => !agreements.Contains(a));
+            if (plan.Count > 0 && (plan.Count + company.Count() > limits.Rows || agreements.Count + newAgreements > limits.Agreements))
+            {
+                plans.Add([.. plan]);
+                plan.Clear();
+                agreements.Clear();
+            }
+
+            plan.AddRange(company);
+            agreements.UnionWith(companyAgreements);
+        }
+
+        if (plan.Count > 0)
+        {
+            plans.Add([.. plan]);
+        }
+
+        return plans;
+    }
 }

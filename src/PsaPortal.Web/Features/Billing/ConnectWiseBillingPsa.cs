@@ -31,27 +31,27 @@ public sealed class ConnectWiseBillingPsa(
 
     public bool ConfirmsByReread => false;
 
-    public async Task<IReadOnlyDictionary<long, PsaLineState>> ReadAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<BillingRunItem, PsaLineState>> ReadAsync(IReadOnlyList<BillingRunItem> rows, CancellationToken cancellationToken)
     {
         var (others, names) = await OtherAgreementsAsync(rows, cancellationToken);
         var agreements = rows.Select(r => r.AgreementPsaId!.Value).Concat(others.Values.SelectMany(a => a)).Distinct().ToList();
         var lines = await ReadAdditionsAsync(agreements, cancellationToken);
         var shared = SharedLines(rows);
-        var states = new Dictionary<long, PsaLineState>(rows.Count);
+        var states = new Dictionary<BillingRunItem, PsaLineState>(rows.Count);
         foreach (var row in rows)
         {
             var (agreement, product) = (row.AgreementPsaId!.Value, row.PsaProductId!.Value);
             if (shared.TryGetValue((agreement, product), out var clash))
             {
-                var other = clash.First(r => r.Id != row.Id);
-                states[row.Id] = PsaLineState.Failed(MappingRules.SharedAgreementMessage(Vendor, other.TenantName, row.PsaProductName ?? "", row.AgreementName ?? ""));
+                var other = clash.First(r => !ReferenceEquals(r, row));
+                states[row] = PsaLineState.Failed(MappingRules.SharedAgreementMessage(Vendor, other.TenantName, row.PsaProductName ?? "", row.AgreementName ?? ""));
                 continue;
             }
 
             var read = lines[agreement];
             if (read.Error is not null)
             {
-                states[row.Id] = PsaLineState.Failed(read.Error);
+                states[row] = PsaLineState.Failed(read.Error);
                 continue;
             }
 
@@ -61,7 +61,7 @@ public sealed class ConnectWiseBillingPsa(
                 .ToList();
             if (onOthers.FirstOrDefault(o => o.Read.Error is not null) is { Read.Error: { } otherError })
             {
-                states[row.Id] = PsaLineState.Failed(otherError);
+                states[row] = PsaLineState.Failed(otherError);
                 continue;
             }
 
@@ -69,17 +69,17 @@ public sealed class ConnectWiseBillingPsa(
             var holders = onOthers.Where(o => o.Read.Lines.Any(l => l.ProductId == product)).ToList();
             if (holders.Count > 1 || (holders.Count == 1 && mine.Count > 0))
             {
-                states[row.Id] = PsaLineState.Failed(BillingMessages.MultipleAgreements);
+                states[row] = PsaLineState.Failed(BillingMessages.MultipleAgreements);
                 continue;
             }
 
             if (holders.Count == 1)
             {
-                states[row.Id] = PsaLineState.Failed(BillingMessages.OnOtherAgreement(names.GetValueOrDefault(holders[0].Id) ?? $"#{holders[0].Id}", row.AgreementName ?? $"#{agreement}"));
+                states[row] = PsaLineState.Failed(BillingMessages.OnOtherAgreement(names.GetValueOrDefault(holders[0].Id) ?? $"#{holders[0].Id}", row.AgreementName ?? $"#{agreement}"));
                 continue;
             }
 
-            states[row.Id] = mine.Count switch
+            states[row] = mine.Count switch
             {
                 0 => new PsaLineState(null, null, null),
                 1 => new PsaLineState(null, mine[0].Id, mine[0].Quantity ?? 0),
