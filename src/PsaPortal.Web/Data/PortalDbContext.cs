@@ -6,6 +6,7 @@ using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
+using PsaPortal.Web.Features.Invoices;
 using PsaPortal.Web.Features.Mapping;
 using PsaPortal.Web.Features.Permissions;
 using PsaPortal.Web.Features.Platform;
@@ -67,6 +68,20 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<TicketingSettings> TicketingSettings => Set<TicketingSettings>();
 
     public DbSet<IncidentTicket> IncidentTickets => Set<IncidentTicket>();
+
+    public DbSet<InvoiceSettings> InvoiceSettings => Set<InvoiceSettings>();
+
+    public DbSet<ChargeEndDateRule> ChargeEndDateRules => Set<ChargeEndDateRule>();
+
+    public DbSet<ChargeStartDateRule> ChargeStartDateRules => Set<ChargeStartDateRule>();
+
+    public DbSet<ChargeTypeName> ChargeTypeNames => Set<ChargeTypeName>();
+
+    public DbSet<InvoiceLineSync> InvoiceLineSyncs => Set<InvoiceLineSync>();
+
+    public DbSet<InvoiceExport> InvoiceExports => Set<InvoiceExport>();
+
+    public DbSet<InvoiceExportLogEntry> InvoiceExportLog => Set<InvoiceExportLogEntry>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -731,6 +731,337 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                     b.ToTable("Integrations");
                 });
 
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeEndDateRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ChargeType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Rule")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IntegrationId", "ChargeType")
+                        .IsUnique();
+
+                    b.ToTable("ChargeEndDateRules");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeStartDateRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BillingCycle")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Rule")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IntegrationId", "BillingCycle")
+                        .IsUnique();
+
+                    b.ToTable("ChargeStartDateRules");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeTypeName", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ChargeType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IntegrationId", "ChargeType")
+                        .IsUnique();
+
+                    b.ToTable("ChargeTypeNames");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceExport", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("DocumentsFailed")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("DocumentsUploaded")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("ProductsCreated")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ProductsFailed")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ProductsUnchanged")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ProductsUpdated")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("IntegrationId", "CreatedAt");
+
+                    b.ToTable("InvoiceExports");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceExportLogEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("ExportId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Level")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<long?>("PsaId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExportId", "Id");
+
+                    b.ToTable("InvoiceExportLog");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceLineSync", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("AdditionPsaId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("AgreementPsaId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateOnly?>("EndDateOverride")
+                        .HasColumnType("date");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("InvoiceLineId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Message")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("OverriddenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("OverriddenBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset?>("PostedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PostedChargeTypeName")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateOnly?>("PostedEndDate")
+                        .HasColumnType("date");
+
+                    b.Property<DateOnly?>("PostedStartDate")
+                        .HasColumnType("date");
+
+                    b.Property<long?>("PsaProductId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateOnly?>("StartDateOverride")
+                        .HasColumnType("date");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InvoiceLineId");
+
+                    b.HasIndex("OrganizationId");
+
+                    b.HasIndex("IntegrationId", "InvoiceLineId")
+                        .IsUnique();
+
+                    b.HasIndex("IntegrationId", "State");
+
+                    b.ToTable("InvoiceLineSyncs");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceSettings", b =>
+                {
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long?>("AgreementTypeId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("AgreementTypeName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<bool>("DailySyncEnabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("ExportCost")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("ExportDayOfMonth")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ExportFrequency")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<bool>("ExportProducts")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("ExportQuantities")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("ExportRetailPrice")
+                        .HasColumnType("boolean");
+
+                    b.Property<TimeOnly>("ExportTimeOfDay")
+                        .HasColumnType("time without time zone");
+
+                    b.Property<bool>("ExportUsersList")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("NotificationContacts")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("IntegrationId");
+
+                    b.ToTable("InvoiceSettings");
+                });
+
             modelBuilder.Entity("PsaPortal.Web.Features.Mapping.ProductMapping", b =>
                 {
                     b.Property<long>("Id")
@@ -1721,6 +2052,75 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                         .IsRequired();
 
                     b.Navigation("Organization");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeEndDateRule", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeStartDateRule", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeTypeName", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceExport", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceExportLogEntry", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Invoices.InvoiceExport", null)
+                        .WithMany()
+                        .HasForeignKey("ExportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceLineSync", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("PsaPortal.Web.Features.Platform.InvoiceLine", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceLineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceSettings", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithOne()
+                        .HasForeignKey("PsaPortal.Web.Features.Invoices.InvoiceSettings", "IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("PsaPortal.Web.Features.Mapping.ProductMapping", b =>

@@ -712,6 +712,327 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                     b.ToTable("Integrations");
                 });
 
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeEndDateRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ChargeType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Rule")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IntegrationId", "ChargeType")
+                        .IsUnique();
+
+                    b.ToTable("ChargeEndDateRules");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeStartDateRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BillingCycle")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Rule")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IntegrationId", "BillingCycle")
+                        .IsUnique();
+
+                    b.ToTable("ChargeStartDateRules");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeTypeName", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ChargeType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IntegrationId", "ChargeType")
+                        .IsUnique();
+
+                    b.ToTable("ChargeTypeNames");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceExport", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DocumentsFailed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DocumentsUploaded")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ProductsCreated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ProductsFailed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ProductsUnchanged")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ProductsUpdated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("IntegrationId", "CreatedAt");
+
+                    b.ToTable("InvoiceExports");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceExportLogEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ExportId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Level")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PsaId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExportId", "Id");
+
+                    b.ToTable("InvoiceExportLog");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceLineSync", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AdditionPsaId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AgreementPsaId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly?>("EndDateOverride")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("InvoiceLineId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Message")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("OverriddenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OverriddenBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PostedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PostedChargeTypeName")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("PostedEndDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("PostedStartDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PsaProductId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly?>("StartDateOverride")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InvoiceLineId");
+
+                    b.HasIndex("OrganizationId");
+
+                    b.HasIndex("IntegrationId", "InvoiceLineId")
+                        .IsUnique();
+
+                    b.HasIndex("IntegrationId", "State");
+
+                    b.ToTable("InvoiceLineSyncs");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceSettings", b =>
+                {
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("AgreementTypeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AgreementTypeName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("DailySyncEnabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ExportCost")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ExportDayOfMonth")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ExportFrequency")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("ExportProducts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ExportQuantities")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ExportRetailPrice")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<TimeOnly>("ExportTimeOfDay")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("ExportUsersList")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NotificationContacts")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("IntegrationId");
+
+                    b.ToTable("InvoiceSettings");
+                });
+
             modelBuilder.Entity("PsaPortal.Web.Features.Mapping.ProductMapping", b =>
                 {
                     b.Property<long>("Id")
@@ -1678,6 +1999,75 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Organization");
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeEndDateRule", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeStartDateRule", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.ChargeTypeName", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceExport", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceExportLogEntry", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Invoices.InvoiceExport", null)
+                        .WithMany()
+                        .HasForeignKey("ExportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceLineSync", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("PsaPortal.Web.Features.Platform.InvoiceLine", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceLineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PsaPortal.Web.Features.Invoices.InvoiceSettings", b =>
+                {
+                    b.HasOne("PsaPortal.Web.Features.Integrations.Integration", null)
+                        .WithOne()
+                        .HasForeignKey("PsaPortal.Web.Features.Invoices.InvoiceSettings", "IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("PsaPortal.Web.Features.Mapping.ProductMapping", b =>
