@@ -314,6 +314,55 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi, IConnectWiseProb
         return ToProduct(await SendJsonAsync(call, HttpMethod.Post, "procurement/catalog", () => Content(body, Json.CwCatalogItem), Json.CwCatalogItem, cancellationToken).ConfigureAwait(false));
     }
 
+    public async Task<PsaProduct> UpdateCatalogItemAsync(long catalogItemId, PsaProductChange change, CancellationToken cancellationToken = default)
+    {
+        var operations = new List<CwPatchOperation>();
+        if (change.Description is { } description)
+        {
+            operations.Add(new CwPatchOperation("replace", "description", description));
+            operations.Add(new CwPatchOperation("replace", "customerDescription", description));
+        }
+
+        if (change.Price is { } price)
+        {
+            operations.Add(new CwPatchOperation("replace", "price", price));
+        }
+
+        if (change.Cost is { } cost)
+        {
+            operations.Add(new CwPatchOperation("replace", "cost", cost));
+        }
+
+        var call = new ConnectWiseCall("UpdateCatalogItem", ProductCatalog, $"catalog item {catalogItemId}");
+        if (operations.Count == 0)
+        {
+            return ToProduct(await GetAsync(call, $"procurement/catalog/{catalogItemId}", Json.CwCatalogItem, cancellationToken).ConfigureAwait(false));
+        }
+
+        return ToProduct(await SendJsonAsync(call, HttpMethod.Patch, $"procurement/catalog/{catalogItemId}", () => Content(operations, Json.ListCwPatchOperation), Json.CwCatalogItem, cancellationToken)
+            .ConfigureAwait(false));
+    }
+
+    public async IAsyncEnumerable<PsaDocument> ListAgreementDocumentsAsync(long agreementId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var call = new ConnectWiseCall("ListAgreementDocuments", "System > Documents", $"documents of agreement {agreementId}");
+        var path = "system/documents?recordType=Agreement&recordId=" + agreementId.ToString(CultureInfo.InvariantCulture) + "&pageSize=" + _options.PageSize.ToString(CultureInfo.InvariantCulture);
+        foreach (var document in await GetAsync(call, path, Json.ListCwDocumentInfo, cancellationToken).ConfigureAwait(false))
+        {
+            yield return new PsaDocument(document.Id, document.Title ?? document.FileName ?? string.Empty, document.FileName ?? string.Empty);
+        }
+    }
+
+    public async Task<byte[]> DownloadDocumentAsync(long documentId, CancellationToken cancellationToken = default)
+    {
+        var call = new ConnectWiseCall("DownloadDocument", "System > Documents", $"document {documentId}");
+        var (response, _) = await SendAsync(call, root => Request(HttpMethod.Get, root, $"system/documents/{documentId}/download", forwardOnly: false), cancellationToken).ConfigureAwait(false);
+        using (response)
+        {
+            return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async Task<PsaDocument> UploadAgreementDocumentAsync(long agreementId, string fileName, ReadOnlyMemory<byte> content, string? title = null, CancellationToken cancellationToken = default)
     {
         HttpContent Form()
@@ -558,7 +607,7 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi, IConnectWiseProb
         ToDate(addition.EffectiveDate), ToDate(addition.CancelledDate), addition.Description);
 
     private static PsaProduct ToProduct(CwCatalogItem item) => new(
-        item.Id ?? 0, item.Identifier ?? string.Empty, item.Description ?? string.Empty, item.Price, item.Cost, item.InactiveFlag == true);
+        item.Id ?? 0, item.Identifier ?? string.Empty, item.Description ?? string.Empty, item.Price, item.Cost, item.InactiveFlag == true, item.Subcategory?.Id, item.Type?.Id);
 
     private static DateOnly? ToDate(DateTimeOffset? value) => value is { } date ? DateOnly.FromDateTime(date.UtcDateTime) : null;
 

@@ -71,6 +71,15 @@ public interface IConnectWiseApi : IPsaApi
 
     Task<PsaProduct> CreateCatalogItemAsync(PsaProductDraft product, CancellationToken cancellationToken = default);
 
+    /// <summary>Changes a catalog item's description (and customer description), price or cost with one PATCH (<c>procurement/catalog/{id}</c>).</summary>
+    Task<PsaProduct> UpdateCatalogItemAsync(long catalogItemId, PsaProductChange change, CancellationToken cancellationToken = default);
+
+    /// <summary>The documents attached to an agreement (<c>system/documents?recordType=Agreement&amp;recordId=…</c>).</summary>
+    IAsyncEnumerable<PsaDocument> ListAgreementDocumentsAsync(long agreementId, CancellationToken cancellationToken = default);
+
+    /// <summary>A document's bytes (<c>system/documents/{id}/download</c>).</summary>
+    Task<byte[]> DownloadDocumentAsync(long documentId, CancellationToken cancellationToken = default);
+
     /// <summary>Attaches a file (e.g. an invoice-line CSV) to an agreement.</summary>
     Task<PsaDocument> UploadAgreementDocumentAsync(long agreementId, string fileName, ReadOnlyMemory<byte> content, string? title = null, CancellationToken cancellationToken = default);
 }

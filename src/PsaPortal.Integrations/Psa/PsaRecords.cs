@@ -48,7 +48,12 @@ public sealed record PsaServiceUnits(long Id, long ContractId, long ContractServ
 public sealed record PsaUnitAdjustment(long ContractId, long ContractServiceId, DateOnly EffectiveDate, int UnitChange);
 
 /// <summary>A ConnectWise catalog product or an Autotask service.</summary>
-public sealed record PsaProduct(long Id, string Identifier, string Description, decimal? Price, decimal? Cost, bool IsInactive);
+/// <param name="SubcategoryId">ConnectWise: the catalog item's subcategory (required when creating one); null for Autotask.</param>
+/// <param name="TypeId">ConnectWise: the catalog item's product type (required when creating one); null for Autotask.</param>
+public sealed record PsaProduct(long Id, string Identifier, string Description, decimal? Price, decimal? Cost, bool IsInactive, long? SubcategoryId = null, long? TypeId = null);
+
+/// <summary>Changes to a ConnectWise catalog item; null leaves a value as it is.</summary>
+public sealed record PsaProductChange(string? Description = null, decimal? Price = null, decimal? Cost = null);
 
 /// <summary>A new ConnectWise catalog item; the subcategory and type are required by ConnectWise.</summary>
 public sealed record PsaProductDraft(string Identifier, string Description, long SubcategoryId, long TypeId, decimal? Price = null, decimal? Cost = null, string? CustomerDescription = null);

@@ -50,10 +50,13 @@ public sealed class ConnectWiseData
     /// </summary>
     public RecordTable DocumentRecords { get; } = new("system/documents/records");
 
+    /// <summary>Each uploaded document's bytes (<c>{id: document id, content: base64}</c>), served by <c>system/documents/{id}/download</c>.</summary>
+    public RecordTable DocumentContents { get; } = new("system/documents/contents");
+
     public IEnumerable<RecordTable> Tables =>
     [
         Companies, CompanyStatuses, Contacts, Boards, BoardTeams, BoardStatuses, Priorities, Sources, Tickets, TicketNotes,
-        Agreements, AgreementTypes, Additions, Catalog, Documents, DocumentRecords,
+        Agreements, AgreementTypes, Additions, Catalog, Documents, DocumentRecords, DocumentContents,
     ];
 
     public RecordTable? Table(string name) => Tables.FirstOrDefault(t => t.Name == name);

@@ -314,6 +314,22 @@ internal static class ConnectWiseEndpoints
                     ?? JsonPayloadResult.Node(data.Catalog.Insert(item), StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
             }
         }).WithMetadata(new ConnectWisePermission(ConnectWiseFunction.ProductCatalog, ConnectWiseAction.Add));
+
+        // The identifier stays unique across edits too; the item's own identifier is not a clash.
+        IResult? Validate(JsonObject updated, JsonObject existing)
+        {
+            lock (identifierGate)
+            {
+                return ConnectWiseWrites.CompleteCatalogItem(data, updated, exceptId: JsonRecords.GetId(existing));
+            }
+        }
+
+        api.MapPatch("procurement/catalog/{id:long}", async (HttpContext http, long id) =>
+            await Update(http, data.Catalog, id, "catalogItem", "CatalogItem", time, patch: true, Validate))
+            .WithMetadata(new ConnectWisePermission(ConnectWiseFunction.ProductCatalog, ConnectWiseAction.Edit));
+        api.MapPut("procurement/catalog/{id:long}", async (HttpContext http, long id) =>
+            await Update(http, data.Catalog, id, "catalogItem", "CatalogItem", time, patch: false, Validate))
+            .WithMetadata(new ConnectWisePermission(ConnectWiseFunction.ProductCatalog, ConnectWiseAction.Edit));
     }
 
     /// <summary>PATCH (operation list) or PUT (whole record) on a copy, validated, then swapped in.</summary>
@@ -436,6 +452,12 @@ internal static class ConnectWiseEndpoints
             DocumentsAttachedTo(data, http.Request.Query, out var rows) ?? ConnectWiseQuery.Count(http, rows, "DocumentInfo"))
             .WithMetadata(inquire);
 
+        api.MapGet("system/documents/{id:long}/download", (long id) =>
+            data.Documents.Find(id) is { } document && data.DocumentContents.Find(id) is { } stored
+                ? Results.File(Convert.FromBase64String(JsonRecords.GetString(stored["content"]) ?? string.Empty), "application/octet-stream", JsonRecords.GetString(document["fileName"]))
+                : ConnectWiseErrors.NotFound("document", id))
+            .WithMetadata(inquire);
+
         api.MapPost("system/documents", async Task<IResult> (HttpContext http) =>
         {
             if (!http.Request.HasFormContentType)
@@ -480,6 +502,12 @@ internal static class ConnectWiseEndpoints
                 ["_info"] = ConnectWiseSeeder.Info(now),
             });
             data.DocumentRecords.Insert(new JsonObject { ["id"] = JsonRecords.GetId(document), ["recordType"] = recordType, ["recordId"] = recordId });
+            using (var bytes = new MemoryStream())
+            {
+                await file.CopyToAsync(bytes, http.RequestAborted);
+                data.DocumentContents.Insert(new JsonObject { ["id"] = JsonRecords.GetId(document), ["content"] = Convert.ToBase64String(bytes.ToArray()) });
+            }
+
             return JsonPayloadResult.Node(document, StatusCodes.Status201Created, ConnectWiseQuery.ApiRoot(http));
         }).WithMetadata(new ConnectWisePermission(ConnectWiseFunction.Documents, ConnectWiseAction.Add))
           .DisableAntiforgery();

@@ -272,7 +272,8 @@ internal static class ConnectWiseWrites
     /// customerDescription ≤ 6,000 characters, subcategory and type required, a unique identifier, the
     /// productClass enum), reporting every problem in one answer, then completes references and defaults.
     /// </summary>
-    public static IResult? CompleteCatalogItem(ConnectWiseData data, JsonObject item)
+    /// <param name="exceptId">On an edit, the item itself, whose own identifier is no clash.</param>
+    public static IResult? CompleteCatalogItem(ConnectWiseData data, JsonObject item, long? exceptId = null)
     {
         const string resource = "catalogItem";
         var errors = new List<(string Code, string Message, string Field)>();
@@ -290,7 +291,7 @@ internal static class ConnectWiseWrites
         }
 
         var identifier = JsonRecords.GetString(JsonRecords.Get(item, "identifier"));
-        if (identifier is not null && data.Catalog.All().Any(c => string.Equals(JsonRecords.GetString(c["identifier"]), identifier, StringComparison.OrdinalIgnoreCase)))
+        if (identifier is not null && data.Catalog.All().Any(c => JsonRecords.GetId(c) != exceptId && string.Equals(JsonRecords.GetString(c["identifier"]), identifier, StringComparison.OrdinalIgnoreCase)))
         {
             errors.Add(("ObjectExists", $"The identifier {identifier} is already in use.", "identifier"));
         }

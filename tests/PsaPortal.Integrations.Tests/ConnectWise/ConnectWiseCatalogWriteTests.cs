@@ -32,7 +32,7 @@ public sealed class ConnectWiseCatalogWriteTests(SandboxFixture host) : IClassFi
         var listed = await api.ListCatalogAsync(ConnectWiseCondition.Field("identifier").EqualTo("EDR-SRV")).ToListAsync();
 
         // Assert
-        Assert.Equal(new PsaProduct(created.Id, "EDR-SRV", "EDR for servers", 12.5m, 4m, false), created);
+        Assert.Equal(new PsaProduct(created.Id, "EDR-SRV", "EDR for servers", 12.5m, 4m, false, SubcategoryId: 1, TypeId: 1), created);
         Assert.Equal([created], listed);
         var post = Assert.Single(_clients.Traffic.Exchanges, e => e.Method == HttpMethod.Post);
         Assert.Equal(201, post.StatusCode);
@@ -83,6 +83,54 @@ public sealed class ConnectWiseCatalogWriteTests(SandboxFixture host) : IClassFi
         // Assert
         Assert.Equal(PsaErrorKind.OutcomeUnknown, failure.Kind);
         Assert.Equal(before + 1, CatalogPosts());
+    }
+
+    [Fact]
+    public async Task UpdateCatalogItem_PriceCostAndDescription_PatchesOnlyThoseFields()
+    {
+        // Arrange
+        var api = _clients.ConnectWise();
+        var created = await api.CreateCatalogItemAsync(new PsaProductDraft("EDR-UPD", "EDR before", SubcategoryId: 1, TypeId: 1, Price: 10m, Cost: 3m));
+
+        // Act
+        var updated = await api.UpdateCatalogItemAsync(created.Id, new PsaProductChange("EDR after", Price: 11m, Cost: 3.5m));
+        var listed = await api.ListCatalogAsync(ConnectWiseCondition.Field("identifier").EqualTo("EDR-UPD")).ToListAsync();
+
+        // Assert
+        Assert.Equal(created with { Description = "EDR after", Price = 11m, Cost = 3.5m }, updated);
+        Assert.Equal([updated], listed);
+        var patch = Assert.Single(_clients.Traffic.Exchanges, e => e.Method == HttpMethod.Patch);
+        using var body = JsonDocument.Parse(patch.RequestBody!);
+        Assert.Equal(["description", "customerDescription", "price", "cost"], body.RootElement.EnumerateArray().Select(o => o.GetProperty("path").GetString()));
+        var report = VendorSpec.ConnectWise.ValidateRequest(HttpMethod.Patch, $"/procurement/catalog/{created.Id}", body.RootElement, patch.RequestHeaderNames);
+        Assert.True(report.Conforms, report.ToString());
+    }
+
+    [Fact]
+    public async Task UpdateCatalogItem_Missing_ThrowsNotFound()
+    {
+        // Act
+        var failure = await Assert.ThrowsAsync<PsaException>(() => _clients.ConnectWise().UpdateCatalogItemAsync(987654, new PsaProductChange(Price: 1m)));
+
+        // Assert
+        Assert.Equal(PsaErrorKind.NotFound, failure.Kind);
+    }
+
+    [Fact]
+    public async Task DownloadDocument_UploadedToAgreement_ListedOnItAndReadBackByteForByte()
+    {
+        // Arrange
+        var api = _clients.ConnectWise();
+        var content = "Tenant,Product,Quantity\nContoso,EDR,3\n"u8.ToArray();
+        var uploaded = await api.UploadAgreementDocumentAsync(5, "users.csv", content, "Users");
+
+        // Act
+        var listed = await api.ListAgreementDocumentsAsync(5).ToListAsync();
+        var downloaded = await api.DownloadDocumentAsync(uploaded.Id);
+
+        // Assert
+        Assert.Contains(listed, d => d.Id == uploaded.Id && d.FileName == "users.csv" && d.Title == "Users");
+        Assert.Equal(content, downloaded);
     }
 
     [Fact]

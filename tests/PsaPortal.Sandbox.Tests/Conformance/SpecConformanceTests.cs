@@ -110,6 +110,8 @@ public sealed partial class SpecConformanceTests(SandboxHost host) : IClassFixtu
         using (var body = System.Text.Json.JsonDocument.Parse(await document.Content.ReadAsStringAsync()))
         {
             SpecAssert.Conforms(VendorSpec.ConnectWise.ValidateResponse(HttpMethod.Post, "/system/documents", (int)document.StatusCode, body.RootElement));
+            // The download is the file itself, not JSON.
+            await Ok(unrecorded.GetAsync($"system/documents/{body.RootElement.GetProperty("id").GetInt64()}/download"));
         }
 
         var ticket = (JsonObject)await JsonAsync(await client.PostAsync("service/tickets", Json("""{"summary":"Conformance","company":{"id":1},"initialDescription":"walk"}""")), System.Net.HttpStatusCode.Created);
@@ -125,7 +127,12 @@ public sealed partial class SpecConformanceTests(SandboxHost host) : IClassFixtu
         await Ok(client.PutAsync($"finance/agreements/1/additions/{additionId}", Json(addition.ToJsonString())));
         await Ok(client.DeleteAsync($"finance/agreements/1/additions/{additionId}"));
 
-        await Ok(client.PostAsync("procurement/catalog", Json("""{"identifier":"CONF-1","description":"Conformance","customerDescription":"Conformance","subcategory":{"id":1},"type":{"id":1},"productClass":"Service","price":1.5}""")));
+        var item = (JsonObject)await JsonAsync(await client.PostAsync("procurement/catalog",
+            Json("""{"identifier":"CONF-1","description":"Conformance","customerDescription":"Conformance","subcategory":{"id":1},"type":{"id":1},"productClass":"Service","price":1.5}""")),
+            System.Net.HttpStatusCode.Created);
+        var itemId = item["id"]!.GetValue<long>();
+        await Ok(client.PatchAsync($"procurement/catalog/{itemId}", Json("""[{"op":"replace","path":"price","value":2.5}]""")));
+        await Ok(client.PutAsync($"procurement/catalog/{itemId}", Json(item.ToJsonString())));
         // A refused item is not a valid request, so only the error body is validated.
         var refused = await unrecorded.PostAsync("procurement/catalog", Json("""{"identifier":"CONF-1"}"""));
         using (var body = System.Text.Json.JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))

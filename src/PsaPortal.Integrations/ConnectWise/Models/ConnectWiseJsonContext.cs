@@ -28,6 +28,7 @@ namespace PsaPortal.Integrations.ConnectWise.Models;
 [JsonSerializable(typeof(CwCatalogItem))]
 [JsonSerializable(typeof(List<CwCatalogItem>))]
 [JsonSerializable(typeof(CwDocumentInfo))]
+[JsonSerializable(typeof(List<CwDocumentInfo>))]
 [JsonSerializable(typeof(List<CwPatchOperation>))]
 [JsonSerializable(typeof(CwErrorBody))]
 [JsonSerializable(typeof(decimal))]
