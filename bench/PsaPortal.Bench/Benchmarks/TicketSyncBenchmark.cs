@@ -162,6 +162,7 @@ internal sealed class TicketSyncBenchmark : IBenchmark
 
         var pushDone = await Task.WhenAll(pushes);
         var lastPush = pushDone.Max();
+        var pushTimes = pushDone.ToList();
         var deadline = TimeSpan.FromSeconds(seconds) + TimeSpan.FromMinutes(10);
         var settled = await Task.WhenAny(allOpen.Task, Task.Delay(deadline - watch.Elapsed, cancellationToken)) == allOpen.Task;
         var lastOpen = open.IsEmpty ? TimeSpan.Zero : open.Values.Max();
@@ -180,6 +181,13 @@ internal sealed class TicketSyncBenchmark : IBenchmark
         Console.WriteLine($"  pushes: {requests.Count:N0} requests, first at 0 s, last answered at {lastPush.TotalSeconds:F1} s{(pushErrors.IsEmpty ? "" : $"; {pushErrors.Count} refused: {pushErrors.First()}")}");
         Console.WriteLine($"  time from the first push to the last ticket existing in {psa.Vendor.DisplayName()}: {lastCreated.TotalSeconds:F1} s (to the last push {lastPush.TotalSeconds:F1} s; " +
             $"to the last row Open in the portal {lastOpen.TotalSeconds:F1} s); the last ticket came {(lastCreated - lastPush).TotalSeconds:F1} s after the last push");
+        var buckets = Enumerable.Range(0, (int)Math.Ceiling(Math.Max(lastCreated.TotalSeconds, lastPush.TotalSeconds) / 10) + 1).Select(b =>
+        {
+            var inBucket = creates.Where(e => (int)((e.StartedAt - firstPushAt).TotalSeconds / 10) == b).ToList();
+            return $"{b * 10}–{b * 10 + 10} s: {pushTimes.Count(t => (int)(t.TotalSeconds / 10) == b)} pushed, {inBucket.Count} created" +
+                (inBucket.Count > 0 ? $" ({inBucket.Average(e => e.ElapsedMilliseconds):F0} ms each in the sandbox)" : "");
+        });
+        Console.WriteLine($"  timeline: {string.Join("; ", buckets)}");
         var byRoute = entries.GroupBy(e => $"{e.Method} {psa.Route(e)}").OrderByDescending(g => g.Count());
         Console.WriteLine($"  PSA calls by route: {string.Join(", ", byRoute.Select(g => $"{g.Key} {g.Count():N0}"))}" +
             (entries.Count < calls ? $" (log holds {entries.Count:N0} of {calls:N0})" : ""));
