@@ -604,7 +604,7 @@ internal sealed partial class ConnectWiseApi : IConnectWiseApi, IConnectWiseProb
 
     private static PsaAgreementLine ToLine(CwAddition addition, long agreementId) => new(
         addition.Id ?? 0, addition.AgreementId ?? agreementId, addition.Product?.Id ?? 0, addition.Product?.Identifier, addition.Quantity, addition.UnitPrice, addition.UnitCost,
-        ToDate(addition.EffectiveDate), ToDate(addition.CancelledDate), addition.Description);
+        ToDate(addition.EffectiveDate), ToDate(addition.CancelledDate), addition.Description, addition.InvoiceDescription);
 
     private static PsaProduct ToProduct(CwCatalogItem item) => new(
         item.Id ?? 0, item.Identifier ?? string.Empty, item.Description ?? string.Empty, item.Price, item.Cost, item.InactiveFlag == true, item.Subcategory?.Id, item.Type?.Id);

@@ -36,10 +36,11 @@ public sealed record PsaAgreementLine(
     decimal? UnitCost,
     DateOnly? EffectiveDate,
     DateOnly? CancelledDate,
-    string? Description);
+    string? Description,
+    string? InvoiceDescription = null);
 
-/// <summary>A new ConnectWise addition.</summary>
-public sealed record PsaAdditionDraft(long ProductId, decimal Quantity, DateOnly EffectiveDate, decimal? UnitPrice = null, decimal? UnitCost = null, string? InvoiceDescription = null);
+/// <summary>A new ConnectWise addition; a null quantity, price or cost is left out and ConnectWise applies its default (1, the catalog's price and cost).</summary>
+public sealed record PsaAdditionDraft(long ProductId, decimal? Quantity, DateOnly EffectiveDate, decimal? UnitPrice = null, decimal? UnitCost = null, string? InvoiceDescription = null);
 
 /// <summary>The units of one Autotask contract service for one billing period.</summary>
 public sealed record PsaServiceUnits(long Id, long ContractId, long ContractServiceId, long ServiceId, DateOnly StartDate, DateOnly EndDate, decimal Units);
