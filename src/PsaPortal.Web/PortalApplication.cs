@@ -10,6 +10,7 @@ using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
+using PsaPortal.Web.Features.Invoices;
 using PsaPortal.Web.Features.Permissions;
 using PsaPortal.Web.Features.Platform;
 using PsaPortal.Web.Features.Reference;
@@ -73,6 +74,7 @@ public static class PortalApplication
         builder.AddBillingNotifications();
         builder.AddTicketingFeature();
         builder.AddTicketSync();
+        builder.AddInvoicesFeature();
         builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();
         return builder;

@@ -72,3 +72,38 @@ public sealed record InvoiceExportChanged(
 {
     public override string Kind => "invoice.export-changed";
 }
+
+/// <summary>How far an invoice line is mapped in one integration; only <see cref="FullyMapped"/> lines are posted.</summary>
+public enum InvoiceMappingState
+{
+    /// <summary>Tenant → company and agreement, and vendor product → catalog product, are mapped.</summary>
+    FullyMapped,
+
+    /// <summary>The tenant has no ConnectWise company.</summary>
+    TenantNotMapped,
+
+    /// <summary>The vendor product has no ConnectWise catalog product.</summary>
+    ProductNotMapped,
+
+    /// <summary>The tenant has a company but no mapped agreement.</summary>
+    NoAgreement,
+}
+
+/// <summary>The one rule for "fully mapped", shared by the Invoices tab and the posting engine.</summary>
+public static class InvoiceMapping
+{
+    public static InvoiceMappingState StateOf(long? companyPsaId, long? agreementPsaId, long? psaProductId) =>
+        companyPsaId is null ? InvoiceMappingState.TenantNotMapped
+        : agreementPsaId is null ? InvoiceMappingState.NoAgreement
+        : psaProductId is null ? InvoiceMappingState.ProductNotMapped
+        : InvoiceMappingState.FullyMapped;
+
+    /// <summary>Why a line is not posted, in words for the user (null when it is fully mapped).</summary>
+    public static string? Reason(InvoiceMappingState state, string tenantName, string productName) => state switch
+    {
+        InvoiceMappingState.TenantNotMapped => $"Tenant \"{tenantName}\" is not mapped to a ConnectWise company (Mapping → Tenants).",
+        InvoiceMappingState.ProductNotMapped => $"Product \"{productName}\" is not mapped to a ConnectWise catalog product (Mapping → Products).",
+        InvoiceMappingState.NoAgreement => $"Tenant \"{tenantName}\" has no ConnectWise agreement mapped (Mapping → Tenants).",
+        _ => null,
+    };
+}
