@@ -116,6 +116,7 @@ internal sealed class BillingSyncBenchmark : IBenchmark
         var heapBefore = GC.GetTotalMemory(forceFullCollection: false);
         var callsBefore = log.TotalCount;
         var sequenceBefore = log.Entries().LastOrDefault()?.Sequence ?? 0;
+        var cpuBefore = process.TotalProcessorTime;
         watch.Restart();
         var runStartedAt = DateTimeOffset.UtcNow;
         var started = await portal.Services.GetRequiredService<IBillingRuns>().SyncNowAsync(user, psa.Vendor, cancellationToken);
@@ -144,6 +145,8 @@ internal sealed class BillingSyncBenchmark : IBenchmark
         var (bound, boundHow) = psa.TimeBound(entries, calls, latency, cwLimit);
         Console.WriteLine($"  wall time {elapsed.TotalSeconds:F1} s vs bound {bound.TotalSeconds:F1} s ({boundHow}): ratio {elapsed / bound:F3} (target ≤ 1.15)");
         Console.WriteLine($"  timeline (s from Sync now): {Timeline(entries, runStartedAt, elapsed)}");
+        var cpu = process.TotalProcessorTime - cpuBefore;
+        Console.WriteLine($"  CPU used by the process (portal, sandbox, benchmark) during the run: {cpu.TotalSeconds:F1} s = {cpu / elapsed:F2} of {Environment.ProcessorCount} cores on average");
         Console.WriteLine($"  memory: managed heap before {Mb(heapBefore)}, peak during the run {Mb(heap.Peak)} (sampled every 50 ms, garbage included); " +
             $"process peak working set {Mb(process.PeakWorkingSet64)} (portal, sandbox with its data, benchmark)");
 
