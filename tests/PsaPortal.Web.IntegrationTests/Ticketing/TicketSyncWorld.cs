@@ -75,13 +75,16 @@ internal sealed class TicketSyncWorld : IAsyncDisposable
         ],
         "Test"));
 
-    public static async Task<TicketSyncWorld> StartAsync(PsaVendor vendor, PortalDatabase? database = null, string? dataDirectory = null)
+    /// <param name="dataDirectory">A shared <c>Storage:DataDirectory</c>, to start a new portal over the same database.</param>
+    /// <param name="port">The loopback port; a restarted portal takes its predecessor's, which the integration's PSA addresses name.</param>
+    /// <param name="sandboxSnapshot">A <c>Sandbox:SnapshotPath</c>: the sandbox's state is written there at shutdown and loaded at start.</param>
+    public static async Task<TicketSyncWorld> StartAsync(PsaVendor vendor, PortalDatabase? database = null, string? dataDirectory = null, int? port = null,
+        string? sandboxSnapshot = null)
     {
-        var port = LoopbackPort.Free();
         var configuration = new Dictionary<string, string?>
         {
             ["Sandbox:Enabled"] = "true",
-            ["Sandbox:SnapshotPath"] = "",
+            ["Sandbox:SnapshotPath"] = sandboxSnapshot ?? "",
             ["Sandbox:CompanyCount"] = "20",
             ["Portal:PublicUrl"] = "https://portal.tickets.example",
             ["Ticketing:UnknownOutcomeWait"] = "00:00:01",
@@ -104,7 +107,8 @@ internal sealed class TicketSyncWorld : IAsyncDisposable
                     PrimaryHandler = new SocketsHttpHandler { ConnectCallback = sp.GetRequiredService<SiteAddressPolicy>().ConnectAsync },
                 });
             })));
-        host.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
+        var listenOn = port ?? LoopbackPort.Free();
+        host.UseKestrel(options => options.Listen(IPAddress.Loopback, listenOn));
         host.StartServer();
         Guid organizationId;
         await using (var db = await host.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
@@ -119,7 +123,17 @@ internal sealed class TicketSyncWorld : IAsyncDisposable
             }
         }
 
-        return new TicketSyncWorld(portal, host, $"http://127.0.0.1:{port}", organizationId, vendor);
+        return new TicketSyncWorld(portal, host, $"http://127.0.0.1:{listenOn}", organizationId, vendor);
+    }
+
+    public int Port => new Uri(BaseUrl).Port;
+
+    /// <summary>A restarted portal: the integration and ticketing settings an earlier <see cref="SetUpAsync"/> wrote to the same database.</summary>
+    public async Task AttachAsync()
+    {
+        await using var db = await CreateDbContextAsync();
+        IntegrationId = await db.Integrations.Where(i => i.OrganizationId == OrganizationId && i.Vendor == Vendor).Select(i => i.Id).SingleAsync();
+        Settings = await db.TicketingSettings.AsNoTracking().SingleAsync(s => s.IntegrationId == IntegrationId);
     }
 
     public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
