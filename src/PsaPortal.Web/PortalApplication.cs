@@ -73,7 +73,6 @@ public static class PortalApplication
         builder.AddBillingFeature();
         builder.AddBillingNotifications();
         builder.AddTicketingFeature();
-        builder.AddTicketSync();
         builder.AddInvoicesFeature();
         builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         builder.AddBuiltInSandbox();
