@@ -11,7 +11,8 @@ namespace PsaPortal.EndToEnd.Tests;
 /// Integrations → ConnectWise → Configuration and the Invoices tab in Chromium: the Agreement Type is required and the
 /// panel says so, a rule and a custom name saved with Save Configuration give lines the System Updated badge with the
 /// computed dates, an inline override gives User Updated, the filter shows only lines not fully mapped, and Sales users
-/// read both. Takes the docs/invoices.md screenshots.
+/// read both; Sync selected posts a line through the engine and its row turns Posted live with the addition the sandbox
+/// holds. Takes the docs/invoices.md screenshots.
 /// </summary>
 [Collection(PortalCollection.Name)]
 public sealed class InvoiceConfigurationTests(PortalUnderTest portal)
@@ -75,6 +76,20 @@ public sealed class InvoiceConfigurationTests(PortalUnderTest portal)
         await page.Mouse.MoveAsync(0, 0);
         await Assertions.Expect(page.Locator(".rz-notification-item")).ToHaveCountAsync(0);
         await PortalUnderTest.ScreenshotAsync(page, "invoices-page");
+
+        // Sync selected posts the one chosen line through the engine; its row turns Posted live, with its addition.
+        await page.Locator("[data-testid=sync-selected]").ClickAsync();
+        await Assertions.Expect(renamed.Locator("[data-testid=sync-state]")).ToHaveTextAsync("Posted", new() { Timeout = 30_000 });
+        await Assertions.Expect(renamed.Locator("[data-testid=addition-id]")).ToBeVisibleAsync();
+        await Assertions.Expect(renamed.Locator("[data-testid=edit-dates]")).ToHaveCountAsync(0);
+        var additionId = long.Parse((await renamed.Locator("[data-testid=addition-id]").InnerTextAsync())["Addition ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        var addition = portal.GetService<PsaPortal.Sandbox.PsaSandbox>().ConnectWise.Data.Additions.Find(additionId);
+        Assert.NotNull(addition);
+        Assert.True(PsaPortal.Sandbox.Core.JsonRecords.TryGetDecimal(addition["agreementId"], out var agreementId));
+        Assert.Equal(1m, agreementId);
+        Assert.True(PsaPortal.Sandbox.Core.JsonRecords.TryGetDecimal(addition["quantity"], out var quantity));
+        Assert.Equal(1m, quantity);
+        await Assertions.Expect(mapped.Locator("[data-testid=sync-state]")).ToHaveTextAsync("Pending");
 
         await page.Locator("[data-testid=filter-not-mapped]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=invoice-line]")).ToHaveCountAsync(1);
