@@ -146,7 +146,9 @@ public sealed class BillingEngine(
 
             // A new run's rows are stored while the first plan's PSA reads are already on their way.
             var built = await BuildRowsAsync(context, cancellationToken);
-            var ready = Task.Run(() => StoreAndAnnounceAsync(context, built), CancellationToken.None);
+            // SQLite does its work synchronously inside the async calls: storing 20,000 rows holds a thread for seconds,
+            // so it gets a thread of its own rather than one of the pool's few, which the PSA reads need now.
+            var ready = Task.Factory.StartNew(() => StoreAndAnnounceAsync(context, built), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             await ProcessAsync(context, built, ready, cancellationToken);
             var counts = context.Counter!.Counts;
             await FinishAsync(context, counts.Failed > 0 ? BillingRunStatus.CompletedWithFailures : BillingRunStatus.Succeeded, null);
