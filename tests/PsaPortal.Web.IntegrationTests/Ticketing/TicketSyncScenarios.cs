@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Integrations;
 using PsaPortal.Sandbox.Core;
@@ -150,6 +151,34 @@ public sealed class TicketSyncScenarios
         }
 
         var retried = await world.Get<ITicketActions>().RetryAllFailedAsync(world.UserIn(PortalRoles.Admin));
+        Assert.True(retried.Accepted, retried.Message);
+        var open = await world.WaitForAsync(id, TicketState.Open);
+        Assert.Single(world.PsaTicketsWith(open.ExternalReference));
+    }
+
+    [Fact]
+    public async Task Push_ConnectWiseBoardLostItsDefaultTeam_FailedWithThePsasMessage_RetrySucceedsAfterFix()
+    {
+        // The settings were saved while the board had a Default Team; someone removed it in ConnectWise since.
+        await using var world = await TicketSyncWorld.StartAsync(PsaVendor.ConnectWise);
+        await world.SetUpAsync();
+        var teams = world.Sandbox.ConnectWise.Data.BoardTeams;
+        var team = teams.All().Single(t => JsonRecords.TryGetDecimal(t["boardId"], out var board) && (long)board == world.Settings.BoardId
+            && JsonRecords.GetBoolean(t["defaultFlag"]) == true);
+        var withoutDefault = (JsonObject)team.DeepClone();
+        withoutDefault["defaultFlag"] = false;
+        teams.Replace(withoutDefault);
+        var id = TicketSyncWorld.Id("noteam");
+
+        await world.PushAsync(id);
+
+        var failed = await world.WaitForAsync(id, TicketState.Failed);
+        Assert.Equal(TicketSync.StepCreate, failed.FailedStep);
+        Assert.Contains(TicketingSettingsRules.ConnectWiseNoDefaultTeamError, failed.Error, StringComparison.Ordinal);
+        Assert.Empty(world.PsaTicketsWith(failed.ExternalReference));
+
+        teams.Replace(team);
+        var retried = await world.Get<ITicketActions>().RetryAsync(world.UserIn(PortalRoles.Admin), failed.Id);
         Assert.True(retried.Accepted, retried.Message);
         var open = await world.WaitForAsync(id, TicketState.Open);
         Assert.Single(world.PsaTicketsWith(open.ExternalReference));
