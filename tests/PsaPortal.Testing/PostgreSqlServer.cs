@@ -45,7 +45,7 @@ public sealed class PostgreSqlServer : IAsyncDisposable
         var cluster = Path.Combine(dataDirectory, "cluster");
         await server.RunToolAsync("initdb", ["-D", cluster, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"]);
         var settings = $"-p {server.Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dataDirectory} " +
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400";
         await server.RunToolAsync("pg_ctl", ["-D", cluster, "-l", Path.Combine(dataDirectory, "server.log"), "-o", settings, "-w", "-t", "60", "start"]);
         return server;
     }
@@ -58,7 +58,9 @@ public sealed class PostgreSqlServer : IAsyncDisposable
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
         await command.ExecuteNonQueryAsync();
-        return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name};Timeout=15";
+        // Each test's portal has its own pool; idle connections are closed within seconds so that many fixtures in a
+        // row do not hold the server's connection slots long after their tests ended.
+        return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name};Timeout=15;Connection Idle Lifetime=5;Connection Pruning Interval=1";
     }
 
     public async ValueTask DisposeAsync()

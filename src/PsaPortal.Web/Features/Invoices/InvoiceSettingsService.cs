@@ -454,6 +454,12 @@ public sealed class InvoiceSettingsService(
     /// <summary>ConnectWise's agreement types, by name; the error is the PSA's words when they could not be read.</summary>
     public async Task<(IReadOnlyList<AgreementTypeChoice> Types, string? Error)> ListAgreementTypesAsync(Integration integration, CancellationToken cancellationToken)
     {
+        if (!integration.HasCredentials)
+        {
+            // Between a Disconnect (which forgets the keys) and the next link there is nothing to read with.
+            return ([], "ConnectWise has no stored credentials: agreement types cannot be read. Link it again on this page.");
+        }
+
         try
         {
             var api = integrations.ConnectWiseApiFor(integration);
