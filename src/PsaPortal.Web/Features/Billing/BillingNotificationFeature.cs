@@ -23,6 +23,7 @@ public static class BillingNotificationFeature
                 var publicUrl = configuration["Portal:PublicUrl"];
                 options.PublicUrl = Uri.TryCreate(publicUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? url : null;
             });
+        services.AddSingleton<SmtpMailSender>();
         services.AddSingleton<BillingNotificationSender>();
         services.AddSingleton<IBillingFailureNotifier>(sp => sp.GetRequiredService<BillingNotificationSender>());
         services.AddSingleton<BillingNotificationService>();

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Mail;
 using System.Net.Mime;
 using System.Security.Cryptography;
 using System.Text;
@@ -27,7 +26,7 @@ public sealed record BillingNotificationDelivery(string Channel, bool Delivered,
 public sealed class BillingNotificationSender(
     IDbContextFactory<PortalDbContext> dbFactory,
     IntegrationSecrets secrets,
-    IOptions<SmtpOptions> smtpOptions,
+    SmtpMailSender mail,
     IOptions<BillingNotificationOptions> notificationOptions,
     IJobLog jobLog,
     AuditLog audit,
@@ -53,8 +52,6 @@ public sealed class BillingNotificationSender(
     {
         Timeout = Timeout.InfiniteTimeSpan,
     };
-
-    private SmtpOptions Smtp => smtpOptions.Value;
 
     private BillingNotificationOptions Options => notificationOptions.Value;
 
@@ -129,71 +126,8 @@ public sealed class BillingNotificationSender(
 
     private async Task<BillingNotificationDelivery> SendEmailAsync(IReadOnlyList<string> recipients, BillingNotificationContent content, CancellationToken cancellationToken)
     {
-        const string channel = "E-mail";
-        var smtp = Smtp;
-        var to = string.Join(", ", recipients);
-        if (!smtp.Enabled)
-        {
-            return new(channel, false, $"E-mail to {to} not sent: e-mail is off because Smtp:Host is not set in PsaPortal's configuration.");
-        }
-
-        if (smtp.Problem() is { } problem)
-        {
-            return new(channel, false, $"E-mail to {to} not sent: {problem}");
-        }
-
-        var server = $"{smtp.Host}:{smtp.Port}";
-        using var message = new MailMessage
-        {
-            From = new MailAddress(smtp.From!, "PsaPortal"),
-            Subject = content.Subject,
-            SubjectEncoding = Encoding.UTF8,
-            Body = content.Text(),
-            BodyEncoding = Encoding.UTF8,
-            IsBodyHtml = false,
-        };
-        foreach (var recipient in recipients)
-        {
-            message.To.Add(recipient);
-        }
-
-        message.AlternateViews.Add(AlternateView.CreateAlternateViewFromString(content.Html(), Encoding.UTF8, MediaTypeNames.Text.Html));
-        using var client = new SmtpClient(smtp.Host, smtp.Port)
-        {
-            EnableSsl = smtp.EnableSsl,
-            DeliveryMethod = SmtpDeliveryMethod.Network,
-            Credentials = string.IsNullOrEmpty(smtp.UserName) ? null : new NetworkCredential(smtp.UserName, smtp.Password),
-            Timeout = smtp.TimeoutSeconds * 1000,
-        };
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(smtp.TimeoutSeconds), time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
-        {
-            await client.SendMailAsync(message, linked.Token);
-            return new(channel, true, $"E-mail sent to {to} through {server}.");
-        }
-        catch (SmtpFailedRecipientsException exception)
-        {
-            var refused = exception.InnerExceptions.Length > 0
-                ? string.Join("; ", exception.InnerExceptions.Select(e => $"{e.FailedRecipient}: {e.Message}"))
-                : $"{exception.FailedRecipient}: {exception.Message}";
-            return new(channel, false, $"E-mail not sent: {server} refused recipients — {refused}");
-        }
-        catch (SmtpException exception)
-        {
-            var detail = exception.InnerException is { } inner && !exception.Message.Contains(inner.Message, StringComparison.Ordinal)
-                ? $"{exception.Message} {inner.Message}"
-                : exception.Message;
-            return new(channel, false, $"E-mail to {to} not sent through {server}: {detail} (SMTP status {(int)exception.StatusCode} {exception.StatusCode}).");
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            return new(channel, false, $"E-mail to {to} not sent: {server} did not take the message within {smtp.TimeoutSeconds} s.");
-        }
-        catch (Exception exception) when (exception is InvalidOperationException or IOException or FormatException)
-        {
-            return new(channel, false, $"E-mail to {to} not sent through {server}: {exception.Message}");
-        }
+        var sent = await mail.SendAsync(recipients, content.Subject, content.Text(), content.Html(), cancellationToken);
+        return new("E-mail", sent.Delivered, sent.Message);
     }
 
     private async Task<BillingNotificationDelivery> PostWebhookAsync(BillingNotificationSettings settings, BillingNotificationContent content, CancellationToken cancellationToken)
