@@ -51,6 +51,8 @@ public static class PortalApplication
         {
             options.Name = "PsaPortal.Theme";
             options.Duration = TimeSpan.FromDays(365);
+            // Written by Radzen's script, so it cannot be HttpOnly; it holds only a theme name, which App.razor checks.
+            options.SameSite = CookieSameSiteMode.Lax;
         });
         builder.Services.AddDataProtection().SetApplicationName("PsaPortal");
         // The key ring lives beside the database so a restart can still read cookies and, later, stored PSA secrets.
@@ -60,6 +62,7 @@ public static class PortalApplication
         builder.AddPortalData();
         builder.AddPortalHealthChecks();
         builder.AddIdentityFeature();
+        builder.AddPortalRateLimiting();
         builder.AddDemoPlatformData();
         builder.AddUsersFeature();
         builder.AddAuditFeature();
@@ -98,6 +101,8 @@ public static class PortalApplication
 
     public static WebApplication UsePortal(this WebApplication app)
     {
+        // First, so every response carries them, error pages included (docs/security.md).
+        app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);
@@ -119,6 +124,7 @@ public static class PortalApplication
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
+        app.UsePortalRateLimiting();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapBlazorWebScript();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
 using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Infrastructure;
 
 namespace PsaPortal.Web.Features.Api;
 
@@ -72,6 +73,7 @@ public static class ApiFeature
     {
         endpoints.MapGroup("/api/v1")
             .RequireAuthorization(PolicyName)
+            .RequireRateLimiting(PortalRateLimiting.IngestPolicy)
             // Kestrel's own limit sits above the reader's, so the reader answers 413 with a problem body first.
             .WithMetadata(new RequestSizeLimitAttribute(ApiRequestBody.MaxBytes + 1024 * 1024))
             .ProducesProblem(StatusCodes.Status401Unauthorized)

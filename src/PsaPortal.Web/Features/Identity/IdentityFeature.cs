@@ -52,10 +52,20 @@ public static class IdentityFeature
             options.LogoutPath = LogoutPath;
             options.AccessDeniedPath = AccessDeniedPath;
         });
+        // The token cookie of every form post (sign-in, setup, sign-out): never readable by script, never sent by
+        // another site, Secure whenever the portal is reached over https.
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "PsaPortal.Antiforgery";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
 
         services.Configure<DemoOptions>(builder.Configuration.GetSection(DemoOptions.SectionName));
         services.AddSingleton<SetupService>();
         services.AddSingleton<IDatabaseSeeder, RoleSeeder>();
+        services.AddSingleton<IDatabaseSeeder, LockoutSeeder>();
         services.AddSingleton<IDatabaseSeeder, DemoSeeder>();
         services.AddScoped<UserAccounts>();
         return builder;
