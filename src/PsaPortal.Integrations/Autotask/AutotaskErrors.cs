@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using PsaPortal.Integrations.Autotask.Models;
 using PsaPortal.Integrations.Errors;
+using PsaPortal.Integrations.Recording;
 
 namespace PsaPortal.Integrations.Autotask;
 
@@ -93,7 +94,7 @@ internal static class AutotaskErrors
 
     private static async Task<List<string>> MessagesAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var text = await SecretRedactor.ResponseTextAsync(response, cancellationToken).ConfigureAwait(false);
         if (!text.TrimStart().StartsWith('{'))
         {
             return string.IsNullOrWhiteSpace(text) ? [] : [text.Length > 500 ? text[..500] : text];

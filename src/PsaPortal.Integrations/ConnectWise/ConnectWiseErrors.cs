@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using PsaPortal.Integrations.ConnectWise.Models;
 using PsaPortal.Integrations.Errors;
+using PsaPortal.Integrations.Recording;
 
 namespace PsaPortal.Integrations.ConnectWise;
 
@@ -20,7 +21,7 @@ internal static class ConnectWiseErrors
 
     public static async Task<PsaException> ToExceptionAsync(HttpResponseMessage response, ConnectWiseCall call, CancellationToken cancellationToken)
     {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var text = await SecretRedactor.ResponseTextAsync(response, cancellationToken).ConfigureAwait(false);
         var body = Parse(text);
         var errors = new List<PsaVendorError>();
         if (body is not null && (body.Message is not null || body.Code is not null || body.Error is not null))
