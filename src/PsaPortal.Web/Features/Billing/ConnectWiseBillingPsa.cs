@@ -4,6 +4,7 @@ using PsaPortal.Integrations;
 using PsaPortal.Integrations.ConnectWise;
 using PsaPortal.Integrations.Psa;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Invoices;
 using PsaPortal.Web.Features.Mapping;
 using PsaPortal.Web.Features.Reference;
 
@@ -14,7 +15,9 @@ namespace PsaPortal.Web.Features.Billing;
 /// API has no cross-agreement additions endpoint) a few at a time within the connection's budget; a product that is
 /// also active on another agreement of the same company fails the row with DESIGN.md's message. Which other
 /// agreements may hold it comes from the reference cache (agreements not cancelled and in effect today: a renewal
-/// that has not begun or an agreement that has ended bills nothing), so only those few are read live.
+/// that has not begun or an agreement that has ended bills nothing), so only those few are read live. Additions the
+/// portal posted for invoice lines (Features/Invoices: one per period, on the same agreement and product) are not
+/// billing's line: they are left out of every read, so billing neither counts nor changes them.
 /// </summary>
 public sealed class ConnectWiseBillingPsa(
     IConnectWiseApi api,
@@ -176,6 +179,7 @@ public sealed class ConnectWiseBillingPsa(
     /// <summary>Active additions per agreement; a failed read is kept with the PSA's message and fails only that agreement's rows.</summary>
     private async Task<IReadOnlyDictionary<long, AgreementRead>> ReadAdditionsAsync(IReadOnlyList<long> agreements, CancellationToken cancellationToken)
     {
+        var invoiceAdditions = await InvoiceAdditionsAsync(agreements, cancellationToken);
         var reads = new ConcurrentDictionary<long, AgreementRead>();
         await Parallel.ForEachAsync(agreements, new ParallelOptions { MaxDegreeOfParallelism = maxConcurrentCalls, CancellationToken = cancellationToken },
             async (agreementId, token) =>
@@ -183,7 +187,7 @@ public sealed class ConnectWiseBillingPsa(
                 try
                 {
                     var lines = await api.ListAdditionsAsync([agreementId], Active, token).ToListAsync(token);
-                    reads[agreementId] = new AgreementRead([.. lines.Where(l => l.CancelledDate is null)], null);
+                    reads[agreementId] = new AgreementRead([.. lines.Where(l => l.CancelledDate is null && !invoiceAdditions.Contains(l.Id))], null);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException || !token.IsCancellationRequested)
                 {
@@ -191,5 +195,17 @@ public sealed class ConnectWiseBillingPsa(
                 }
             });
         return reads;
+    }
+
+    /// <summary>The additions on these agreements that the invoice-line engine posted (and so owns).</summary>
+    private async Task<HashSet<long>> InvoiceAdditionsAsync(IReadOnlyList<long> agreements, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ids = await db.InvoiceLineSyncs
+            .Where(s => s.IntegrationId == integrationId && s.State == InvoiceLineSyncState.Posted && s.AdditionPsaId != null && agreements.Contains(s.AgreementPsaId!.Value))
+            .Select(s => s.AdditionPsaId!.Value)
+            .Distinct()
+            .ToListAsync(cancellationToken);
+        return [.. ids];
     }
 }
