@@ -25,6 +25,7 @@ public sealed class CatalogExport(
     IPortalEventStream events,
     IJobLog jobLog,
     AuditLog audit,
+    InvoiceExportNotifier notifier,
     TimeProvider time,
     ILogger<CatalogExport> logger)
 {
@@ -209,13 +210,14 @@ public sealed class CatalogExport(
         export.ProductsCreated, export.ProductsUpdated, export.ProductsUnchanged, export.ProductsFailed, export.Error));
 
     /// <summary>
-    /// The billing notification sender is built around a billing run (its content, settings and signature), so an export
-    /// failure goes to System Logs and the audit trail, naming the contacts to tell.
+    /// An export failure goes to System Logs and the audit trail, then to the export's notification contacts by e-mail
+    /// (<see cref="InvoiceExportNotifier"/>, which records its own outcome and never throws).
     /// </summary>
     private async Task NotifyAsync(Integration integration, InvoiceExport export)
     {
         var text = $"Invoice export {export.Id} ended {export.Status}: {export.ProductsFailed} product(s) and {export.DocumentsFailed} document(s) failed. {export.Error}".Trim();
         jobLog.Write(integration.OrganizationId, integration.Vendor, JobName, LogLevelName.Error, text);
         await audit.RecordAsync(integration.OrganizationId, Actor.Portal, "Invoice export failed", "ConnectWise", text, CancellationToken.None);
+        await notifier.NotifyAsync(integration, export, CancellationToken.None);
     }
 }
