@@ -74,6 +74,7 @@ public sealed class InvoiceSettingsService(
     IntegrationService integrations,
     AuditLog audit,
     IPortalEventStream events,
+    InvoiceScheduleTriggers triggers,
     TimeProvider time,
     ILogger<InvoiceSettingsService> logger)
 {
@@ -293,6 +294,9 @@ public sealed class InvoiceSettingsService(
             logger.LogWarning(exception, "Saving the invoice configuration of integration {IntegrationId}", integration.Id);
             return InvoiceSettingsResult.Failed("Someone changed the invoice configuration at the same moment; nothing was saved. The panel shows the current state, try again.");
         }
+
+        // The automatic export and the daily line sync fire from Quartz: their triggers follow the saved settings at once.
+        await triggers.ApplyAsync(current, cancellationToken);
 
         // The audit trail keeps 500 characters of details: a large save is recorded as several entries, none cut short.
         foreach (var details in AuditChunks(changes))
