@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
@@ -35,6 +36,11 @@ public sealed class InvoiceLinePoster(
     ILogger<InvoiceLinePoster> logger) : IInvoiceLineSync
 {
     public const string ConnectWiseOnlyMessage = "Invoice lines are a ConnectWise feature.";
+
+    // One pass per integration at a time: a second pass (the daily trigger, another Sync press) loading lines while the
+    // first has them in flight would see them Pending, or reset its Posting rows before their answer came, and post
+    // them again. The portal is one process (Quartz in memory), so a lock here is enough.
+    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _passes = new();
     public const string ChooseAgreementTypeMessage =
         "Choose the Agreement Type (Integrations → ConnectWise → Settings → Configuration) before invoice lines can be posted.";
 
@@ -87,6 +93,20 @@ public sealed class InvoiceLinePoster(
     /// </summary>
     public async Task<InvoicePostingSummary> PostAsync(Guid integrationId, IReadOnlyCollection<long>? lineIds, CancellationToken cancellationToken = default)
     {
+        var pass = _passes.GetOrAdd(integrationId, _ => new SemaphoreSlim(1, 1));
+        await pass.WaitAsync(cancellationToken);
+        try
+        {
+            return await PostOnceAsync(integrationId, lineIds, cancellationToken);
+        }
+        finally
+        {
+            pass.Release();
+        }
+    }
+
+    private async Task<InvoicePostingSummary> PostOnceAsync(Guid integrationId, IReadOnlyCollection<long>? lineIds, CancellationToken cancellationToken)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var integration = await db.Integrations.AsNoTracking().SingleOrDefaultAsync(i => i.Id == integrationId, cancellationToken);
         if (integration is null)
@@ -129,18 +149,6 @@ public sealed class InvoiceLinePoster(
         var linesById = lines.ToDictionary(l => l.Id);
         await SettleAsync(db, api, settings, syncs.Values.Where(s => s.State == InvoiceLineSyncState.Posting).ToList(), linesById, syncs, resetMissing: true, published, cancellationToken);
 
-        // One PSA product per vendor product: the mapping, else the catalog item whose identifier is the part number.
-        var unmappedPartNumbers = lines.Select(l => l.ProductId).Distinct().Where(p => !productMappings.ContainsKey(p) && products.ContainsKey(p))
-            .Select(p => products[p].PartNumber).ToList();
-        var catalogByPartNumber = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
-        foreach (var batch in unmappedPartNumbers.Chunk(50))
-        {
-            await foreach (var item in api.ListCatalogAsync(ConnectWiseCondition.Field("identifier").In(batch), cancellationToken))
-            {
-                catalogByPartNumber.TryAdd(item.Identifier, item.Id);
-            }
-        }
-
         var summary = new PostingCounts();
         var toPost = new List<(InvoiceLine Line, InvoiceLineSync Sync, long AgreementId, long ProductId, ComputedCharge Charge)>();
         var now = time.GetUtcNow();
@@ -164,9 +172,10 @@ public sealed class InvoiceLinePoster(
             var product = products.GetValueOrDefault(line.ProductId);
             var mapping = tenantMappings.GetValueOrDefault(line.TenantId);
             long? companyId = mapping is { Origin: MappingOrigin.Person } ? mapping.CompanyPsaId : null;
-            long? psaProductId = productMappings.TryGetValue(line.ProductId, out var mapped) ? mapped
-                : product is not null && catalogByPartNumber.TryGetValue(product.PartNumber, out var found) ? found : null;
-            var reason = SkipReason(companyId, mapping?.AgreementPsaId, psaProductId, tenantName, product?.PartNumber ?? $"#{line.ProductId}");
+            long? psaProductId = productMappings.TryGetValue(line.ProductId, out var mapped) ? mapped : null;
+            // Fully mapped as the Invoices tab decides it (InvoiceMapping), and said in the same words; a product is
+            // posted only through its mapping, never by guessing a catalog item from its part number.
+            var reason = InvoiceMapping.Reason(InvoiceMapping.StateOf(companyId, mapping?.AgreementPsaId, psaProductId), tenantName, product?.Name ?? $"#{line.ProductId}");
             if (reason is not null)
             {
                 sync.State = InvoiceLineSyncState.Skipped;
@@ -290,8 +299,27 @@ public sealed class InvoiceLinePoster(
         var lineOf = linesById.Values.Concat(extraLines).ToDictionary(l => l.Id);
         var claimed = syncs.Values.Where(s => s.State == InvoiceLineSyncState.Posted && s.AdditionPsaId is not null).Select(s => s.AdditionPsaId!.Value).ToHashSet();
         var agreementIds = posting.Where(s => s.AgreementPsaId is not null).Select(s => s.AgreementPsaId!.Value).Distinct().ToList();
-        var additions = await api.ListAdditionsAsync(agreementIds, ConnectWiseCondition.Field("cancelledDate").IsNull(), cancellationToken).ToListAsync(cancellationToken);
+        List<PsaAgreementLine> additions;
         var now = time.GetUtcNow();
+        try
+        {
+            additions = await api.ListAdditionsAsync(agreementIds, ConnectWiseCondition.Field("cancelledDate").IsNull(), cancellationToken).ToListAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The lines stay Posting (never posted again blind) and the pass goes on with the others; the next one reads again.
+            logger.LogWarning(exception, "Could not read the additions of agreements {Agreements} to settle {Count} line(s)", agreementIds, posting.Count);
+            foreach (var sync in posting)
+            {
+                sync.Message = Cut($"ConnectWise did not confirm the addition and its agreement could not be read ({exception.Message}); the next sync reads the agreement again before posting.");
+                sync.UpdatedAt = now;
+                published.Add(Event(sync, now));
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
         foreach (var group in posting.GroupBy(s => (s.AgreementPsaId, s.PsaProductId, s.PostedStartDate, s.PostedEndDate, s.PostedChargeTypeName,
                      Price: lineOf.GetValueOrDefault(s.InvoiceLineId)?.UnitPrice, Cost: lineOf.GetValueOrDefault(s.InvoiceLineId)?.Cost)))
         {
@@ -338,13 +366,6 @@ public sealed class InvoiceLinePoster(
         sync.Message = null;
         sync.UpdatedAt = now;
     }
-
-    /// <summary>What to map before a line can be posted, or null when it is fully mapped.</summary>
-    public static string? SkipReason(long? companyPsaId, long? agreementPsaId, long? psaProductId, string tenantName, string partNumber) =>
-        companyPsaId is null ? $"Tenant \"{tenantName}\" is not mapped to a ConnectWise company (Mapping → Tenants)."
-        : psaProductId is null ? $"Product \"{partNumber}\" is not mapped to a ConnectWise catalog product (Mapping → Products, or run the product catalog export)."
-        : agreementPsaId is null ? $"Tenant \"{tenantName}\" has no agreement mapped (Mapping → Tenants: choose its agreement)."
-        : null;
 
     private static InvoiceLineSynced Event(InvoiceLineSync sync, DateTimeOffset now) =>
         new(sync.OrganizationId, now, sync.IntegrationId, sync.InvoiceLineId, sync.State, sync.AgreementPsaId, sync.AdditionPsaId, sync.Message);
