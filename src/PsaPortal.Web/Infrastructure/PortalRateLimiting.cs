@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using PsaPortal.Web.Features.Api;
@@ -95,9 +97,11 @@ public static class PortalRateLimiting
     private static bool IsSignInAttempt(HttpContext context) =>
         HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals(IdentityFeature.LoginPath, StringComparison.OrdinalIgnoreCase);
 
-    // The form is already read (the antiforgery check reads it); a post without one counts under an empty email.
+    // The form is already read (the antiforgery check reads it). A post without a form, or without a valid token (the
+    // framework then refuses to hand out the form, and the page answers 400), counts under an empty email.
     private static string SignInEmailOf(HttpContext context) =>
-        context.Features.Get<Microsoft.AspNetCore.Http.Features.IFormFeature>()?.Form is { } form
+        context.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false }
+        && context.Features.Get<IFormFeature>()?.Form is { } form
             ? form["Input.Email"].ToString().Trim().ToUpperInvariant()
             : "";
 

@@ -42,9 +42,10 @@ internal static class SecurityHeaders
     };
 
     /// <summary>
-    /// First in the pipeline. The headers are added when the response starts, not when the request arrives: the
+    /// First in the pipeline. The headers are set when the response starts, not when the request arrives: the
     /// exception handler clears a failed response's headers before writing the error page, and that page must carry
-    /// them too. A header an endpoint set itself is left as it is.
+    /// them too. They replace the framework's milder ones: Blazor's interactive pages send
+    /// <c>Content-Security-Policy: frame-ancestors 'self'</c> and the antiforgery token <c>X-Frame-Options: SAMEORIGIN</c>.
     /// </summary>
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
         app.Use((context, next) =>
@@ -54,7 +55,7 @@ internal static class SecurityHeaders
                 var headers = ((HttpResponse)state).Headers;
                 foreach (var (name, value) in All)
                 {
-                    headers.TryAdd(name, value);
+                    headers[name] = value;
                 }
 
                 return Task.CompletedTask;
