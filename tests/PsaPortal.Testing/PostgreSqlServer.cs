@@ -42,12 +42,29 @@ public sealed class PostgreSqlServer : IAsyncDisposable
         }
 
         var server = new PostgreSqlServer(binDirectory, dataDirectory, LoopbackPort.Free(), runAsPostgresUser);
-        var cluster = Path.Combine(dataDirectory, "cluster");
-        await server.RunToolAsync("initdb", ["-D", cluster, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"]);
-        var settings = $"-p {server.Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dataDirectory} " +
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400";
-        await server.RunToolAsync("pg_ctl", ["-D", cluster, "-l", Path.Combine(dataDirectory, "server.log"), "-o", settings, "-w", "-t", "60", "start"]);
+        await server.RunToolAsync("initdb", ["-D", server.Cluster, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"]);
+        await server.StartClusterAsync();
         return server;
+    }
+
+    private string Cluster => Path.Combine(_dataDirectory, "cluster");
+
+    private Task StartClusterAsync()
+    {
+        var settings = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={_dataDirectory} " +
+                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400";
+        return RunToolAsync("pg_ctl", ["-D", Cluster, "-l", Path.Combine(_dataDirectory, "server.log"), "-o", settings, "-w", "-t", "60", "start"]);
+    }
+
+    /// <summary>
+    /// Stops the server as an operator's restart does (every session ended with "terminating connection due to
+    /// administrator command"), keeps it down for <paramref name="down"/>, and starts it again on the same port.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan down)
+    {
+        await RunToolAsync("pg_ctl", ["-D", Cluster, "-m", "fast", "-w", "-t", "60", "stop"]);
+        await Task.Delay(down);
+        await StartClusterAsync();
     }
 
     /// <summary>Creates an empty database and returns a connection string to it.</summary>
@@ -67,7 +84,7 @@ public sealed class PostgreSqlServer : IAsyncDisposable
     {
         try
         {
-            await RunToolAsync("pg_ctl", ["-D", Path.Combine(_dataDirectory, "cluster"), "-m", "immediate", "-w", "stop"]);
+            await RunToolAsync("pg_ctl", ["-D", Cluster, "-m", "immediate", "-w", "stop"]);
         }
         finally
         {

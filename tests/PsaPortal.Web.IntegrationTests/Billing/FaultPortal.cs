@@ -58,15 +58,22 @@ internal sealed class FaultPortal : IAsyncDisposable
         ],
         "Test"));
 
-    public static async Task<FaultPortal> StartAsync(int companyCount)
+    /// <summary>Starts the portal on SQLite (or <paramref name="database"/>), with <paramref name="settings"/> added to its configuration.</summary>
+    public static async Task<FaultPortal> StartAsync(int companyCount, PortalDatabase? database = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var port = LoopbackPort.Free();
-        var portal = new PortalFactory(new PortalDatabase.Sqlite(), new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>
         {
             ["Sandbox:Enabled"] = "true",
             ["Sandbox:SnapshotPath"] = "",
             ["Sandbox:CompanyCount"] = companyCount.ToString(CultureInfo.InvariantCulture),
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configuration[key] = value;
+        }
+
+        var portal = new PortalFactory(database ?? new PortalDatabase.Sqlite(), configuration);
         var host = portal.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
             services.AddSingleton<IPsaClientFactory>(sp =>
             {
@@ -181,18 +188,28 @@ internal sealed class FaultPortal : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            await using (var db = await CreateDbContextAsync())
+            var run = await FindRunAsync(runId);
+            if (run is { Status: not (BillingRunStatus.Queued or BillingRunStatus.Running) })
             {
-                var run = await db.BillingRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
-                if (run.Status is not (BillingRunStatus.Queued or BillingRunStatus.Running))
-                {
-                    return run;
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, $"Billing run {runId} is still {run.Status} ({run.Done}/{run.Total} rows) after {timeout.TotalMinutes:0} minutes.");
+                return run;
             }
 
+            Assert.True(DateTime.UtcNow < deadline, $"Billing run {runId} is still {run?.Status.ToString() ?? "unreadable (database down)"} ({run?.Done}/{run?.Total} rows) after {timeout.TotalMinutes:0} minutes.");
             await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The run as stored, or null while the database cannot be reached (the database fault tests take it away).</summary>
+    public async Task<BillingRun?> FindRunAsync(Guid runId)
+    {
+        try
+        {
+            await using var db = await CreateDbContextAsync();
+            return await db.BillingRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
+        }
+        catch (Exception exception) when (DatabaseFailures.IsTransient(exception))
+        {
+            return null;
         }
     }
 

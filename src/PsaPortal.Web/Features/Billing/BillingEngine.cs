@@ -166,7 +166,7 @@ public sealed class BillingEngine(
             await StopRowsAsync(context, BillingMessages.Cancelled);
             await FinishAsync(context, BillingRunStatus.Cancelled, "Stopped before it finished: the run was cancelled, or the integration was disconnected or deleted.");
         }
-        catch (Exception exception) when (exception is BillingRunException or PsaException or DbUpdateException)
+        catch (Exception exception) when (exception is BillingRunException or PsaException or DbUpdateException && !DatabaseFailures.IsTransient(exception))
         {
             logger.LogWarning(exception, "Billing run {RunId} failed as a whole", run.Id);
             await StopRowsAsync(context, $"Not attempted: {exception.Message}");

@@ -85,6 +85,25 @@ public sealed class BillingRunStarter(
         await scheduler.ScheduleTrigger(trigger, TriggerConflict.Keep, cancellationToken);
     }
 
+    /// <summary>
+    /// Asks Quartz to resume the run after <paramref name="delay"/>: it was interrupted because the database could not
+    /// be reached (<paramref name="attempt"/> counts the interruptions in a row; <paramref name="reason"/> goes to System Logs).
+    /// </summary>
+    public async Task QueueResumeAsync(Guid integrationId, Guid runId, int attempt, TimeSpan delay, string reason, CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity(new TriggerKey($"billing-run-{runId:N}-resume-{attempt}", IntegrationSchedules.GroupOf(integrationId)))
+            .ForJob(BillingSyncJob.Key)
+            .UsingJobData(BillingSyncJob.RunIdKey, runId.ToString())
+            .UsingJobData(BillingSyncJob.IntegrationIdKey, integrationId.ToString())
+            .UsingJobData(BillingSyncJob.ResumeAttemptKey, attempt.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .UsingJobData(BillingSyncJob.InterruptionKey, reason.Length <= 500 ? reason : reason[..499] + "…")
+            .StartAt(time.GetUtcNow() + delay)
+            .Build();
+        await scheduler.ScheduleTrigger(trigger, TriggerConflict.Replace, cancellationToken);
+    }
+
     /// <summary>A schedule fired: records a scheduled run (the job runs it at once), or says why not.</summary>
     public async Task<BillingRequestResult> StartScheduledAsync(Guid integrationId, long scheduleId, CancellationToken cancellationToken)
     {

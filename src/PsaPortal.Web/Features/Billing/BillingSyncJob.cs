@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.SystemLogs;
@@ -9,7 +10,8 @@ namespace PsaPortal.Web.Features.Billing;
 /// Runs billing for the integration its trigger belongs to. A trigger naming a run (Sync now, a preview, a retry, a
 /// run found queued or interrupted at start-up) runs that run; a schedule's trigger asks for a new scheduled run, and
 /// is skipped with a System Log line when a run of the integration is already queued or running. Its triggers live in
-/// the integration's trigger group, so Disconnect pauses them and Delete removes them.
+/// the integration's trigger group, so Disconnect pauses them and Delete removes them. A run interrupted because the
+/// database could not be reached (<see cref="DatabaseFailures"/>) is queued again to resume a little later.
 /// </summary>
 internal sealed class BillingSyncJob(
     BillingEngine engine,
@@ -22,23 +24,34 @@ internal sealed class BillingSyncJob(
     public const string RunIdKey = "runId";
     public const string IntegrationIdKey = "integrationId";
     public const string ScheduleIdKey = "scheduleId";
+    public const string ResumeAttemptKey = "resumeAttempt";
+    public const string InterruptionKey = "interruption";
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         var data = context.MergedJobDataMap;
+        Guid? runId = null;
         try
         {
-            if (Guid.TryParse(data.GetString(RunIdKey), out var runId))
+            if (Guid.TryParse(data.GetString(RunIdKey), out var named))
             {
-                await engine.RunAsync(runId, cancellationToken);
+                runId = named;
+                if (data.GetString(InterruptionKey) is { } interruption)
+                {
+                    await WriteAsync(Guid.Parse(data.GetString(IntegrationIdKey)!), LogLevelName.Warning,
+                        $"Resuming run {named} after the database was unavailable ({interruption}).");
+                }
+
+                await engine.RunAsync(named, cancellationToken);
                 return;
             }
 
             var integrationId = Guid.Parse(data.GetString(IntegrationIdKey)!);
-            var scheduleId = long.Parse(data.GetString(ScheduleIdKey)!, System.Globalization.CultureInfo.InvariantCulture);
+            var scheduleId = long.Parse(data.GetString(ScheduleIdKey)!, CultureInfo.InvariantCulture);
             var started = await starter.StartScheduledAsync(integrationId, scheduleId, cancellationToken);
             if (started.RunId is { } scheduled)
             {
+                runId = scheduled;
                 await engine.RunAsync(scheduled, cancellationToken);
             }
             else
@@ -50,6 +63,16 @@ internal sealed class BillingSyncJob(
         {
             logger.LogInformation("Billing job stopped: the integration was disconnected or deleted, or the portal is stopping");
         }
+        catch (Exception exception) when (runId is { } interrupted && DatabaseFailures.IsTransient(exception))
+        {
+            // Everything the run did is committed or journalled: it is resumed from there, as after a restart, once the
+            // database answers again. Tried again and again, never given up, so no run is lost to an outage.
+            var attempt = int.TryParse(data.GetString(ResumeAttemptKey), CultureInfo.InvariantCulture, out var previous) ? previous + 1 : 1;
+            var delay = ResumeDelay(attempt);
+            var reason = $"{exception.GetBaseException().Message} at {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC";
+            logger.LogWarning(exception, "Billing run {RunId} interrupted: the database is unavailable; resuming in {Delay} (attempt {Attempt})", interrupted, delay, attempt);
+            await starter.QueueResumeAsync(Guid.Parse(data.GetString(IntegrationIdKey)!), interrupted, attempt, delay, reason, CancellationToken.None);
+        }
         catch (Exception exception)
         {
             logger.LogError(exception, "Billing job failed");
@@ -59,6 +82,9 @@ internal sealed class BillingSyncJob(
             }
         }
     }
+
+    /// <summary>2 s after the first interruption, doubling to at most a minute.</summary>
+    public static TimeSpan ResumeDelay(int attempt) => TimeSpan.FromSeconds(Math.Min(60, 2 << Math.Min(attempt - 1, 5)));
 
     private async Task WriteAsync(Guid integrationId, LogLevelName level, string message)
     {

@@ -99,15 +99,33 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJo
             return;
         }
 
-        try
+        // While the database cannot be reached the batch waits and is tried again (new records queue up behind it, the
+        // oldest dropped if the queue fills): what the PSA answered during an outage is the record people need after it.
+        var waited = false;
+        while (true)
         {
-            await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-            db.SystemLog.AddRange(batch);
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            _logger.LogError(exception, "Could not store {Count} PSA call records", batch.Count);
+            try
+            {
+                await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+                db.SystemLog.AddRange(batch);
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException && DatabaseFailures.IsTransient(exception))
+            {
+                if (!waited)
+                {
+                    _logger.LogWarning(exception, "System Logs wait for the database to store {Count} records", batch.Count);
+                    waited = true;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                _logger.LogError(exception, "Could not store {Count} PSA call records", batch.Count);
+                return;
+            }
         }
     }
 
