@@ -41,5 +41,8 @@ internal sealed class BenchmarkArguments
     public int Int(string name, int fallback) =>
         _values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
+    public double Double(string name, double fallback) =>
+        _values.TryGetValue(name, out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
     public string? String(string name) => _values.GetValueOrDefault(name);
 }

@@ -13,6 +13,7 @@ IBenchmark[] benchmarks =
     new SandboxBillingReadsBenchmark(),
     new BillingSyncBenchmark(),
     new TicketSyncBenchmark(),
+    new LoadBenchmark(),
 ];
 
 var selected = args.Length > 0 ? benchmarks.FirstOrDefault(b => string.Equals(b.Name, args[0], StringComparison.OrdinalIgnoreCase)) : null;

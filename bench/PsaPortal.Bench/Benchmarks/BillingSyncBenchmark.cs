@@ -156,8 +156,8 @@ internal sealed class BillingSyncBenchmark : IBenchmark
         return wrong.Count == 0 && result.Status is BillingRunStatus.Succeeded or BillingRunStatus.CompletedWithFailures ? 0 : 1;
     }
 
-    /// <summary>Writes organization, integration, products and their mappings, tenants, person-made mappings and usage.</summary>
-    private static async Task<(Guid OrganizationId, List<BenchRow> Rows)> SeedAsync(PortalFactory portal, PsaBench psa, int tenants, int changedPercent, CancellationToken cancellationToken)
+    /// <summary>Writes organization, integration, products and their mappings, tenants, person-made mappings and usage (the load benchmark seeds the same way).</summary>
+    internal static async Task<(Guid OrganizationId, List<BenchRow> Rows)> SeedAsync(PortalFactory portal, PsaBench psa, int tenants, int changedPercent, CancellationToken cancellationToken)
     {
         var organizationId = await portal.AddOrganizationAsync($"Bench MSP {psa.Vendor}");
         var secrets = portal.Services.GetRequiredService<IntegrationSecrets>();
@@ -221,7 +221,7 @@ internal sealed class BillingSyncBenchmark : IBenchmark
     }
 
     /// <summary>Rows whose PSA value differs from the tenant's count (other than rows the run failed), and the failed rows' messages.</summary>
-    private static async Task<(List<string> Wrong, List<string> Failed)> VerifyAsync(PortalFactory portal, PsaBench psa, List<BenchRow> rows, Guid runId, CancellationToken cancellationToken)
+    internal static async Task<(List<string> Wrong, List<string> Failed)> VerifyAsync(PortalFactory portal, PsaBench psa, List<BenchRow> rows, Guid runId, CancellationToken cancellationToken)
     {
         await using var db = await portal.CreateDbContextAsync();
         var items = await db.BillingRunItems.AsNoTracking().Where(i => i.RunId == runId).ToListAsync(cancellationToken);
@@ -272,12 +272,12 @@ internal sealed class BillingSyncBenchmark : IBenchmark
 
     private static long Long(JsonNode? node) => JsonRecords.TryGetDecimal(node, out var value) ? (long)value : 0;
 
-    private sealed record BenchRow(long TenantId, long CompanyPsaId, long AgreementPsaId, long PsaProductId, decimal PsaBefore, decimal Usage);
+    internal sealed record BenchRow(long TenantId, long CompanyPsaId, long AgreementPsaId, long PsaProductId, decimal PsaBefore, decimal Usage);
 
-    private sealed record MappedCompany(long CompanyPsaId, string CompanyName, long AgreementPsaId, string AgreementName, IReadOnlyList<(long PsaProductId, decimal Quantity)> Lines);
+    internal sealed record MappedCompany(long CompanyPsaId, string CompanyName, long AgreementPsaId, string AgreementName, IReadOnlyList<(long PsaProductId, decimal Quantity)> Lines);
 
     /// <summary>One PSA's side: its data in the sandbox, the mappings a person would make, the minimum and the bound.</summary>
-    private abstract class PsaBench(PsaSandbox sandbox)
+    internal abstract class PsaBench(PsaSandbox sandbox)
     {
         protected PsaSandbox Sandbox => sandbox;
 
@@ -299,7 +299,7 @@ internal sealed class BillingSyncBenchmark : IBenchmark
         public abstract decimal? Quantity(long agreementPsaId, long psaProductId);
     }
 
-    private sealed class ConnectWiseBench(PsaSandbox sandbox, string siteUrl) : PsaBench(sandbox)
+    internal sealed class ConnectWiseBench(PsaSandbox sandbox, string siteUrl) : PsaBench(sandbox)
     {
         public override PsaVendor Vendor => PsaVendor.ConnectWise;
 
@@ -385,7 +385,7 @@ internal sealed class BillingSyncBenchmark : IBenchmark
                 .Select(a => JsonRecords.TryGetDecimal(a["quantity"], out var q) ? q : (decimal?)null).FirstOrDefault();
     }
 
-    private sealed class AutotaskBench(PsaSandbox sandbox, string zoneDiscoveryUrl) : PsaBench(sandbox)
+    internal sealed class AutotaskBench(PsaSandbox sandbox, string zoneDiscoveryUrl) : PsaBench(sandbox)
     {
         private DateOnly Today => Sandbox.SeedData.ReferenceDate;
 
