@@ -76,7 +76,17 @@ public sealed class InvoiceExportRuns(
             return null;
         }
 
-        await CloseInterruptedAsync(integration.Id, cancellationToken);
+        // Under the start lock: an export being started is saved a moment before its trigger, and must not look interrupted.
+        await _start.WaitAsync(cancellationToken);
+        try
+        {
+            await CloseInterruptedAsync(integration.Id, cancellationToken);
+        }
+        finally
+        {
+            _start.Release();
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var history = await db.InvoiceExports.AsNoTracking().Where(e => e.IntegrationId == integration.Id)
             .OrderByDescending(e => e.CreatedAt).Take(HistorySize).ToListAsync(cancellationToken);
