@@ -507,6 +507,15 @@ public sealed class MappingService(IDbContextFactory<PortalDbContext> dbFactory,
             return refused;
         }
 
+        // Another organization's integration id must be refused as not found, not answered "Mapped 0 products".
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (await FindIntegrationAsync(db, OrganizationOf(user), integrationId, cancellationToken) is null)
+            {
+                return MappingResult.Refused(IntegrationNotFound);
+            }
+        }
+
         var applied = 0;
         var problems = new List<string>();
         foreach (var row in (await ListProductsAsync(user, integrationId, cancellationToken)).Where(r => r.Suggestion is not null))

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
@@ -19,7 +20,29 @@ public sealed record UserChangeResult(bool Succeeded, string Message, string? Pa
 /// </summary>
 public sealed class UserDirectory(IServiceScopeFactory scopeFactory, AuditLog audit, TimeProvider time)
 {
-    public async Task<IReadOnlyList<UserRow>> ListAsync(Guid organizationId, CancellationToken cancellationToken = default)
+    public const string AdminsOnly = "Only Admins can manage users.";
+
+    // What the Users page calls: the organization and the actor come from the signed-in user, and only an Admin gets
+    // past AdminOf, so the service refuses even a caller that skipped the page's [Authorize(Roles = Admin)].
+    public Task<IReadOnlyList<UserRow>> ListAsync(ClaimsPrincipal user, CancellationToken cancellationToken = default) =>
+        AdminOf(user) is { } organizationId ? ListAsync(organizationId, cancellationToken) : Task.FromResult<IReadOnlyList<UserRow>>([]);
+
+    public Task<UserChangeResult> AddAsync(ClaimsPrincipal user, string email, string role) =>
+        AdminOf(user) is { } organizationId ? AddAsync(organizationId, Actor.From(user), email, role) : Task.FromResult(UserChangeResult.Failed(AdminsOnly));
+
+    public Task<UserChangeResult> UnlockAsync(ClaimsPrincipal user, string userId) =>
+        AdminOf(user) is { } organizationId ? UnlockAsync(organizationId, Actor.From(user), userId) : Task.FromResult(UserChangeResult.Failed(AdminsOnly));
+
+    public Task<UserChangeResult> RemoveAsync(ClaimsPrincipal user, string userId) =>
+        AdminOf(user) is { } organizationId ? RemoveAsync(organizationId, Actor.From(user), userId) : Task.FromResult(UserChangeResult.Failed(AdminsOnly));
+
+    /// <summary>The Admin's organization, or null for anyone else: the one check every user-management call passes.</summary>
+    private static Guid? AdminOf(ClaimsPrincipal user) =>
+        user.IsInRole(PortalRoles.Admin) ? user.GetOrganizationId() : null;
+
+    // The overloads below trust their caller with the organization and the actor (seeding and tests); pages call the
+    // ClaimsPrincipal ones above.
+    internal async Task<IReadOnlyList<UserRow>> ListAsync(Guid organizationId, CancellationToken cancellationToken = default)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
@@ -39,7 +62,7 @@ public sealed class UserDirectory(IServiceScopeFactory scopeFactory, AuditLog au
             .ToList();
     }
 
-    public async Task<UserChangeResult> AddAsync(Guid organizationId, Actor actor, string email, string role)
+    internal async Task<UserChangeResult> AddAsync(Guid organizationId, Actor actor, string email, string role)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var password = UserAccounts.GeneratePassword();
@@ -54,7 +77,7 @@ public sealed class UserDirectory(IServiceScopeFactory scopeFactory, AuditLog au
         return new UserChangeResult(true, $"{email} was added as {role}.", password);
     }
 
-    public async Task<UserChangeResult> UnlockAsync(Guid organizationId, Actor actor, string userId)
+    internal async Task<UserChangeResult> UnlockAsync(Guid organizationId, Actor actor, string userId)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
@@ -70,7 +93,7 @@ public sealed class UserDirectory(IServiceScopeFactory scopeFactory, AuditLog au
         return new UserChangeResult(true, $"{user.Email} can sign in again.");
     }
 
-    public async Task<UserChangeResult> RemoveAsync(Guid organizationId, Actor actor, string userId)
+    internal async Task<UserChangeResult> RemoveAsync(Guid organizationId, Actor actor, string userId)
     {
         if (userId == actor.Id)
         {
