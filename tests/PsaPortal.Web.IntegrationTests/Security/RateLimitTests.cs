@@ -67,11 +67,12 @@ public sealed class RateLimitTests
     {
         await using var portal = await SessionPortal.StartAsync(new Dictionary<string, string?>
         {
-            ["RateLimiting:SignInPerAddress"] = "1", ["RateLimiting:SignInWindow"] = "00:00:05",
+            ["RateLimiting:SignInPerAddress"] = "1", ["RateLimiting:SignInWindow"] = "00:00:20",
         });
 
         await portal.PostSignInAsync(First, "someone@msp.example", "Wrong-Password-1");
         var refused = await portal.PostSignInAsync(First, SessionPortal.AdminEmail, SessionPortal.AdminPassword);
+        Assert.True(refused.Status == 429, $"The second attempt in the window answered {refused.Status}: {refused.Error}");
         var browser = portal.Factory.NewBrowser();
         for (var load = 0; load < 5; load++)
         {
@@ -82,7 +83,6 @@ public sealed class RateLimitTests
         await Task.Delay(TimeSpan.FromSeconds(int.Parse(refused.RetryAfter!) + 0.5));
         var later = await portal.PostSignInAsync(First, SessionPortal.AdminEmail, SessionPortal.AdminPassword);
 
-        Assert.Equal(429, refused.Status);
         Assert.True(later.SignedIn, $"After the window: {later.Status} {later.Error}");
     }
 
