@@ -160,6 +160,7 @@ public static class BillingNotificationRules
         && address.Host.Contains('.')
         && !address.Host.StartsWith('.')
         && !address.Host.EndsWith('.')
+        && !address.Host.StartsWith('[')
         && text.All(c => c is > ' ' and <= '~');
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..79] + "…";

@@ -33,7 +33,8 @@ public sealed class AutotaskLinkForm
     public string UserName { get; set; } = "";
 
     [StringLength(200, ErrorMessage = "A Secret has at most 200 characters.")]
-    [RegularExpression(@"^[^\p{C}]*$", ErrorMessage = "A Secret cannot contain control characters.")]
+    // The secret travels in an HTTP header, which carries ASCII only: anything else would fail as "could not reach Autotask".
+    [RegularExpression(@"^[\x20-\x7E]*$", ErrorMessage = "A Secret cannot contain control characters. It has only letters, digits, punctuation and spaces (ASCII).")]
     public string? Secret { get; set; }
 
     [StringLength(Integration.FieldMaxLength, ErrorMessage = "A Tracking Identifier has at most 100 characters.")]

@@ -157,11 +157,19 @@ public sealed class InvoiceSettingsService(
             {
                 problems.Add($"The custom name of {ChargeDateRules.PlatformName(type)} is {name.Trim().Length} characters; at most {ChargeTypeName.NameMaxLength} are sent to ConnectWise.");
             }
+            else if (name is not null && (PlatformRules.HasForbiddenCharacters(name, allowLineBreaks: false) || name.AsSpan().IndexOfAny('<', '>') >= 0))
+            {
+                // The name is sent to ConnectWise and shown on its invoices: nothing invisible, no markup.
+                problems.Add($"The custom name of {ChargeDateRules.PlatformName(type)} cannot contain control or invisible characters, < or >.");
+            }
         }
 
         foreach (var address in SplitContacts(input.NotificationContacts))
         {
-            if (!MailAddress.TryCreate(address, out var parsed) || !string.Equals(parsed.Address, address, StringComparison.OrdinalIgnoreCase) || !address.Contains('.', StringComparison.Ordinal))
+            // One plain address: visible ASCII only (no bidi override or zero-width character hiding another address),
+            // at most 254 characters, a host name rather than an address literal such as [127.0.0.1].
+            if (!MailAddress.TryCreate(address, out var parsed) || !string.Equals(parsed.Address, address, StringComparison.OrdinalIgnoreCase) || !address.Contains('.', StringComparison.Ordinal)
+                || address.Length > 254 || !address.All(c => c is > ' ' and <= '~') || parsed.Host.StartsWith('['))
             {
                 problems.Add($"\"{address}\" is not an e-mail address. Notification contacts are e-mail addresses separated by commas.");
             }

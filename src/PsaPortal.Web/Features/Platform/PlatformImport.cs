@@ -125,7 +125,12 @@ public sealed class PlatformImport(PlatformIngest ingest, AuditLog audit)
 
     private static string CleanFileName(string fileName)
     {
-        var clean = new string(Path.GetFileName(fileName).Where(c => !char.IsControl(c) && c is not '<' and not '>').Take(100).ToArray()).Trim();
-        return clean.Length == 0 ? "upload.csv" : clean;
+        // Only the last part of either kind of path, without control or invisible characters (a right-to-left override
+        // would show "tenants\u202Evsc.exe" as "tenantsexe.csv"), markup or quotes: it is shown and audited, never opened.
+        var last = fileName[(fileName.LastIndexOfAny(['/', '\\']) + 1)..];
+        var clean = new string(last.Where(c => !char.IsControl(c) && !char.IsSurrogate(c) && c is not '<' and not '>' and not '"'
+            && char.GetUnicodeCategory(c) is not (System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.PrivateUse
+                or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator)).Take(100).ToArray()).Trim();
+        return clean.Length == 0 || clean.Trim('.').Length == 0 ? "upload.csv" : clean;
     }
 }

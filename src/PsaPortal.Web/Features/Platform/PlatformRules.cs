@@ -319,7 +319,7 @@ public static partial class PlatformRules
     }
 
     /// <summary>Control and invisible formatting characters (bidi overrides, zero-width), private-use and broken surrogates.</summary>
-    private static bool HasForbiddenCharacters(string value, bool allowLineBreaks)
+    internal static bool HasForbiddenCharacters(string value, bool allowLineBreaks)
     {
         var index = 0;
         while (index < value.Length)
@@ -335,7 +335,9 @@ public static partial class PlatformRules
                 continue;
             }
 
-            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate)
+            // Line and paragraph separators (U+2028, U+2029) break a line where no one sees a line break.
+            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate
+                or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
             {
                 return true;
             }
