@@ -79,7 +79,7 @@ public abstract class HostileInputScenarios : IAsyncLifetime
             UserChangeResult result;
             try
             {
-                result = await users.AddAsync(_portal.Admin, input.Value, PortalRoles.FullMember);
+                result = await users.AddAsync(_portal.OrganizationId, Actor.Portal, input.Value, PortalRoles.FullMember);
             }
             catch (Exception exception)
             {

@@ -75,7 +75,7 @@ public abstract class SecretSinkScenarios : IAsyncLifetime
     [Fact]
     public async Task FullCycle_PlantedSecrets_AppearInNoSink()
     {
-        var added = await _portal.Get<UserDirectory>().AddAsync(_portal.Admin, AdminEmail, PortalRoles.Admin);
+        var added = await _portal.Get<UserDirectory>().AddAsync(_portal.OrganizationId, Actor.Portal, AdminEmail, PortalRoles.Admin);
         var cookie = await SignInCookieAsync(AdminEmail, added.Password!);
         await using var hub = await WatchStatusHubAsync(cookie);
         var seen = new StringBuilder();

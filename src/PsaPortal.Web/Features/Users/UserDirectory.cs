@@ -20,6 +20,35 @@ public sealed record UserChangeResult(bool Succeeded, string Message, string? Pa
 /// </summary>
 public sealed class UserDirectory(IServiceScopeFactory scopeFactory, AuditLog audit, TimeProvider time)
 {
+    public const string EmailRequired = "Enter an email.";
+    public const string EmailTooLong = "An email has at most 256 characters.";
+    public const string EmailInvalid = "Enter a valid email address, such as name@msp.example.";
+
+    /// <summary>
+    /// The dialog checks the address in the browser; the service checks it again, because the column holds 256
+    /// characters and an address is shown, audited and used to sign in: one plain address, nothing invisible, no
+    /// character Identity would refuse in a user name with a message about user names.
+    /// </summary>
+    public static string? EmailProblem(string email)
+    {
+        if (email.Length == 0)
+        {
+            return EmailRequired;
+        }
+
+        if (email.Length > 256)
+        {
+            return EmailTooLong;
+        }
+
+        var at = email.LastIndexOf('@');
+        // The characters Identity allows in a user name (the address is the user name).
+        var plain = email.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '@' or '+');
+        return plain && at > 0 && email.IndexOf('@') == at && email.IndexOf('.', at) > at + 1 && !email.EndsWith('.') && System.Net.Mail.MailAddress.TryCreate(email, out var parsed) && parsed.Address == email
+            ? null
+            : EmailInvalid;
+    }
+
     public const string AdminsOnly = "Only Admins can manage users.";
 
     // What the Users page calls: the organization and the actor come from the signed-in user, and only an Admin gets
@@ -67,6 +96,11 @@ public sealed class UserDirectory(IServiceScopeFactory scopeFactory, AuditLog au
         await using var scope = scopeFactory.CreateAsyncScope();
         var password = UserAccounts.GeneratePassword();
         email = email.Trim();
+        if (EmailProblem(email) is { } problem)
+        {
+            return UserChangeResult.Failed(problem);
+        }
+
         var result = await scope.ServiceProvider.GetRequiredService<UserAccounts>().CreateAsync(organizationId, email, role, password);
         if (!result.Succeeded)
         {
