@@ -128,8 +128,8 @@ internal sealed partial class BlazorSession(string baseUrl, string name) : IAsyn
             InteropCalls++;
             if (asyncHandle != 0)
             {
-                // What blazor.web.js sends when the function returned nothing: [handle, true, null].
-                await hub.SendAsync("EndInvokeJSFromDotNet", asyncHandle, true, $"[{asyncHandle},true,null]");
+                // What blazor.web.js sends on success: [handle, true, result], with what a desktop browser in UTC answers.
+                await hub.SendAsync("EndInvokeJSFromDotNet", asyncHandle, true, $"[{asyncHandle},true,{BrowserAnswer(identifier)}]");
             }
         });
         // Root components of a Blazor Web App are attached by the client itself; nothing to do for either message.
@@ -193,6 +193,18 @@ internal sealed partial class BlazorSession(string baseUrl, string name) : IAsyn
         await CloseAsync();
         _http?.Dispose();
     }
+
+    /// <summary>
+    /// The JSON a browser's function returns, for the calls whose caller reads the result (the portal's time zone,
+    /// Radzen's media queries and cookies); null for the rest, which return nothing or nothing the server reads.
+    /// </summary>
+    private static string BrowserAnswer(string identifier) => identifier switch
+    {
+        "psaPortal.timeZone" => "\"UTC\"",
+        "Radzen.mediaQuery" => "false",
+        "Radzen.getCookies" => "\"\"",
+        _ => "null",
+    };
 
     private void Fail(string message)
     {
