@@ -35,7 +35,8 @@ namespace PsaPortal.Bench.Benchmarks;
 internal sealed class LoadBenchmark : IBenchmark
 {
     private const string Password = "Load-Password-2026";
-    private const string SharedProductFailure = "The mapped product is on another agreement of this company";
+    // The seed maps some companies whose product also sits on another of their agreements; billing refuses those rows by design.
+    private static readonly string[] SharedProductFailures = ["The mapped product is on another agreement of this company", "Multiple agreements contain the mapped product for this company"];
     private const int IngestTenants = 1000;
     private const int IngestItemsPerRequest = 10;
 
@@ -284,10 +285,10 @@ internal sealed class LoadBenchmark : IBenchmark
 
             var result = await task;
             var (wrong, failedRows) = await BillingSyncBenchmark.VerifyAsync(portal, psa, rows, id, cancellationToken);
-            var unexpected = failedRows.Count(f => !f.StartsWith(SharedProductFailure, StringComparison.Ordinal));
+            var unexpected = failedRows.Count(f => !IsSharedProduct(f));
             var ok = result.Status is BillingRunStatus.Succeeded or BillingRunStatus.CompletedWithFailures;
             billingErrors += (ok ? 0 : 1) + wrong.Count + unexpected;
-            var unexpectedMessages = failedRows.Where(f => !f.StartsWith(SharedProductFailure, StringComparison.Ordinal)).GroupBy(f => f).Select(g => $"{g.Count()} × {g.Key}").Take(3).ToList();
+            var unexpectedMessages = failedRows.Where(f => !IsSharedProduct(f)).GroupBy(f => f).Select(g => $"{g.Count()} × {g.Key}").Take(3).ToList();
             Console.WriteLine($"billing run {id}: {result.Status}, {result.Counts.Total:N0} rows: {result.Counts.Synced:N0} synced, {result.Counts.Unchanged:N0} unchanged, " +
                 $"{result.Counts.Failed:N0} failed ({failedRows.Count - unexpected:N0} the seed's shared-product rows, {unexpected:N0} unexpected), {wrong.Count:N0} wrong in the PSA; " +
                 $"started at {startedAt.TotalSeconds:F0} s, took {(result.OccurredAt - startedWall).TotalSeconds:F0} s" +
@@ -310,6 +311,8 @@ internal sealed class LoadBenchmark : IBenchmark
             $"busiest second {sampler.CpuMax:F2} cores");
         return errors == 0 ? 0 : 1;
     }
+
+    private static bool IsSharedProduct(string message) => SharedProductFailures.Any(m => message.StartsWith(m, StringComparison.Ordinal));
 
     private static string Email(int index) => $"operator{index + 1:D3}@load.example";
 

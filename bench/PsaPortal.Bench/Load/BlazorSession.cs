@@ -208,6 +208,12 @@ internal sealed partial class BlazorSession(string baseUrl, string name) : IAsyn
 
     private void Fail(string message)
     {
+        // What a connection says while this session closes it is not an error of the portal's.
+        if (_closing)
+        {
+            return;
+        }
+
         lock (Errors)
         {
             Errors.Add($"{Name} at {DateTime.UtcNow:HH:mm:ss.fff}: {message}");
