@@ -111,10 +111,18 @@ internal sealed class InvoicePostingWorld : IAsyncDisposable
     private async Task LinkAsync()
     {
         var integrations = Get<IntegrationService>();
-        var linked = await integrations.SaveConnectWiseAsync(Admin, new ConnectWiseLinkForm
+        // Linking calls the sandbox under the 2 s attempt timeout too; on a loaded machine a first call can miss it.
+        var attempt = 0;
+        LinkResult linked;
+        do
         {
-            SiteUrl = $"{BaseUrl}/sandbox/connectwise", CompanyId = "sandbox", PublicKey = "SbxFullPublic01", PrivateKey = "SbxFullPrivate01",
-        });
+            linked = await integrations.SaveConnectWiseAsync(Admin, new ConnectWiseLinkForm
+            {
+                SiteUrl = $"{BaseUrl}/sandbox/connectwise", CompanyId = "sandbox", PublicKey = "SbxFullPublic01", PrivateKey = "SbxFullPrivate01",
+            });
+        }
+        while (!linked.Succeeded && linked.Message.Contains("did not answer in time", StringComparison.Ordinal) && ++attempt < 3);
+
         Assert.True(linked.Succeeded, linked.Message);
         IntegrationId = (await integrations.FindAsync(OrganizationId, PsaVendor.ConnectWise))!.Id;
         var deadline = DateTime.UtcNow.AddMinutes(1);
