@@ -10,8 +10,10 @@ using PsaPortal.Web.Features.SystemLogs;
 namespace PsaPortal.EndToEnd.Tests;
 
 /// <summary>
-/// After a full link / verify / failed-link cycle on both PSAs, the secrets' bytes appear in no page, no log line, no
-/// System Logs row, no audit entry and nowhere in the database file.
+/// After a full link / verify / failed-link cycle on both PSAs and an API key created (its token shown once) and used,
+/// the secrets' bytes appear in no page, no log line, no System Logs row, no audit entry and nowhere in the database
+/// files (WAL included). The PostgreSQL variant, hostile PSAs that echo keys and Debug logging are in
+/// Web.IntegrationTests/Security/SecretSinkTests.
 /// </summary>
 [Collection(PortalCollection.Name)]
 public sealed class SecretLeakTests(PortalUnderTest portal)
@@ -57,6 +59,25 @@ public sealed class SecretLeakTests(PortalUnderTest portal)
             html.Append(await page.ContentAsync());
         }
 
+        // An API key: its token is shown once, used once, and must appear nowhere after.
+        await page.GotoAsync("/settings");
+        await PortalUnderTest.WaitForCircuitAsync(page);
+        await page.GetByRole(AriaRole.Tab, new() { Name = "API keys" }).ClickAsync();
+        await page.FillAsync("[data-testid=api-key-name]", "Leak probe");
+        await page.ClickAsync("[data-testid=api-key-create]");
+        var token = (await page.Locator("[data-testid=api-key-token]").InnerTextAsync()).Trim();
+        Assert.StartsWith("psak_", token, StringComparison.Ordinal);
+        await page.ClickAsync("[data-testid=api-key-done]");
+        await Assertions.Expect(page.Locator("[data-testid=api-key-token]")).ToHaveCountAsync(0);
+        html.Append(await page.ContentAsync());
+        using (var api = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) })
+        {
+            api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            var used = await api.PostAsync("/api/v1/tenants/batch", new StringContent("{\"items\":[{\"externalId\":\"T-1\",\"name\":\"Contoso\"}]}", Encoding.UTF8, "application/json"));
+            Assert.True(used.IsSuccessStatusCode, $"the new key was refused: {(int)used.StatusCode}");
+            html.Append(await used.Content.ReadAsStringAsync());
+        }
+
         await portal.GetService<SystemLogWriter>().FlushAsync();
         foreach (var path in new[] { "/system-logs", "/settings", "/", "/integrations" })
         {
@@ -87,7 +108,7 @@ public sealed class SecretLeakTests(PortalUnderTest portal)
             Assert.True(await db.SystemLog.CountAsync(e => e.OrganizationId == organization.Id) > 5, "the cycle should have left System Logs rows");
         }
 
-        foreach (var secret in Secrets)
+        foreach (var secret in Secrets.Append(token).Append(token[(token.LastIndexOf('_') + 1)..]))
         {
             Assert.DoesNotContain(secret, html.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);

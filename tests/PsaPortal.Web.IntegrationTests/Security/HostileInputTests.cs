@@ -424,7 +424,8 @@ public abstract class HostileInputScenarios : IAsyncLifetime
             {
                 var companies = await mapping.SearchCompaniesAsync(_portal.Admin, integrationId, input.Value);
                 if (input.Category is HostileInputs.ConnectWiseConditions or HostileInputs.SqlAndTemplates or HostileInputs.AutotaskFilter
-                    && companies.Items.Any(c => !c.Name.Contains(input.Value.Trim(), StringComparison.OrdinalIgnoreCase)))
+                    && companies.Items.Any(c => !c.Name.Contains(input.Value.Trim(), StringComparison.OrdinalIgnoreCase)
+                        && !(c.Detail ?? "").Contains(input.Value.Trim(), StringComparison.OrdinalIgnoreCase) && !c.PsaId.ToString(System.Globalization.CultureInfo.InvariantCulture).Contains(input.Value.Trim(), StringComparison.Ordinal)))
                 {
                     _failures.Add($"{input}: mapping search matched {companies.TotalCount} companies that do not contain the text");
                 }
