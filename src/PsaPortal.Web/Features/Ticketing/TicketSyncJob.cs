@@ -1,3 +1,4 @@
+using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Platform;
 using Quartz;
@@ -13,6 +14,9 @@ internal sealed class TicketSyncJob(TicketSync engine, ILogger<TicketSyncJob> lo
     public static readonly JobKey Key = new("ticket-sync", "integrations");
     public const string IntegrationIdKey = "integrationId";
 
+    /// <summary>How soon a pass interrupted by a database outage is tried again.</summary>
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
+
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(context.MergedJobDataMap.GetString(IntegrationIdKey), out var integrationId))
@@ -27,6 +31,13 @@ internal sealed class TicketSyncJob(TicketSync engine, ILogger<TicketSyncJob> lo
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             logger.LogInformation("Ticketing pass stopped: the integration was disconnected or deleted, or the portal is stopping");
+        }
+        catch (Exception exception) when (DatabaseFailures.IsTransient(exception))
+        {
+            // The database went away mid-pass: rows keep their committed state (a Creating ticket is looked up before it
+            // is created again), and a pass is asked for again shortly rather than waiting for the next incident.
+            logger.LogWarning(exception, "Ticketing pass of {IntegrationId} interrupted: the database is unavailable; trying again in {Delay}", integrationId, RetryDelay);
+            await engine.RequestAsync(integrationId, DateTimeOffset.UtcNow + RetryDelay, CancellationToken.None);
         }
         catch (Exception exception)
         {
