@@ -283,6 +283,7 @@ public abstract class InvoicePostingScenarios : IAsyncLifetime
         var page = await _world.Get<InvoiceLineQueries>().GetAsync(_world.Admin);
         Assert.Equal(syncs[productLine.Id].Message, page.Rows.Single(r => r.Id == productLine.Id).MappingReason);
         Assert.Equal(syncs[agreementLine.Id].Message, page.Rows.Single(r => r.Id == agreementLine.Id).MappingReason);
+        Assert.Equal(syncs[suggestedLine.Id].Message, page.Rows.Single(r => r.Id == suggestedLine.Id).MappingReason);
 
         // Off: the trigger is gone and the job, were it to fire, posts nothing.
         var data = trigger.JobDataMap;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Integrations;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Mapping;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Platform;
 
@@ -83,7 +84,8 @@ public sealed class InvoiceLineQueries(IDbContextFactory<PortalDbContext> dbFact
             var tenantMapping = tenantMappings.GetValueOrDefault(line.TenantId);
             var productMapping = productMappings.GetValueOrDefault(line.ProductId);
             var sync = syncs.GetValueOrDefault(line.Id);
-            var mapping = InvoiceMapping.StateOf(tenantMapping?.CompanyPsaId, tenantMapping?.AgreementPsaId, productMapping?.PsaProductId);
+            // Only a person's mapping counts, as in the posting engine: a suggestion waits for someone to accept it.
+            var mapping = InvoiceMapping.StateOf(tenantMapping is { Origin: MappingOrigin.Person } ? tenantMapping.CompanyPsaId : null, tenantMapping?.AgreementPsaId, productMapping?.PsaProductId);
             if (notFullyMappedOnly && mapping == InvoiceMappingState.FullyMapped)
             {
                 continue;
