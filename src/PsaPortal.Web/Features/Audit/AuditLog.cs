@@ -53,7 +53,7 @@ public sealed class AuditLog(IDbContextFactory<PortalDbContext> dbFactory, IPort
         var query = db.AuditEntries.AsNoTracking().Where(e => e.OrganizationId == organizationId);
         if (!string.IsNullOrWhiteSpace(search))
         {
-            var term = search.Trim();
+            var term = SearchTerms.Clean(search);
             query = query.Where(e => e.Action.Contains(term) || e.ActorName.Contains(term)
                 || (e.Subject != null && e.Subject.Contains(term)) || (e.Details != null && e.Details.Contains(term)));
         }

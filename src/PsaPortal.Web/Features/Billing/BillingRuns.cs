@@ -334,7 +334,7 @@ public sealed class BillingRuns(
 
         if (!string.IsNullOrWhiteSpace(search))
         {
-            var term = search.Trim().ToLowerInvariant();
+            var term = SearchTerms.Clean(search).ToLowerInvariant();
             rows = rows.Where(i => i.TenantName.ToLower().Contains(term) || i.VendorProductName.ToLower().Contains(term)
                                    || (i.CompanyName != null && i.CompanyName.ToLower().Contains(term)) || (i.AgreementName != null && i.AgreementName.ToLower().Contains(term))
                                    || (i.PsaProductName != null && i.PsaProductName.ToLower().Contains(term)) || (i.Message != null && i.Message.ToLower().Contains(term)));

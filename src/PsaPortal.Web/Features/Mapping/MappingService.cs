@@ -59,7 +59,7 @@ public sealed class MappingService(IDbContextFactory<PortalDbContext> dbFactory,
         var rows = ApplyFilter(Rows(db, organizationId, integration), query.Filter);
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var term = query.Search.Trim().ToLower(CultureInfo.InvariantCulture);
+            var term = SearchTerms.Clean(query.Search).ToLower(CultureInfo.InvariantCulture);
             rows = rows.Where(r => r.TenantName.ToLower().Contains(term) || r.ExternalId.ToLower().Contains(term)
                 || (r.TenantDomain != null && r.TenantDomain.ToLower().Contains(term))
                 || (r.CompanyName != null && r.CompanyName.ToLower().Contains(term)));
@@ -88,7 +88,7 @@ public sealed class MappingService(IDbContextFactory<PortalDbContext> dbFactory,
         var companies = db.PsaReferenceItems.AsNoTracking().Where(r => r.IntegrationId == integrationId && r.Kind == PsaReferenceKind.Company);
         if (!string.IsNullOrWhiteSpace(text))
         {
-            var term = text.Trim().ToLower(CultureInfo.InvariantCulture);
+            var term = SearchTerms.Clean(text).ToLower(CultureInfo.InvariantCulture);
             companies = companies.Where(r => r.SearchText.Contains(term));
         }
 

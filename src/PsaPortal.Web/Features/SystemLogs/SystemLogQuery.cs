@@ -36,7 +36,7 @@ public sealed class SystemLogQuery(IDbContextFactory<PortalDbContext> dbFactory)
 
         if (!string.IsNullOrWhiteSpace(filter.Text))
         {
-            var text = filter.Text.Trim();
+            var text = SearchTerms.Clean(filter.Text);
             query = query.Where(e => e.Operation.Contains(text) || (e.Url != null && e.Url.Contains(text))
                 || (e.CorrelationId != null && e.CorrelationId.Contains(text)) || (e.Message != null && e.Message.Contains(text))
                 || (e.Failure != null && e.Failure.Contains(text)));

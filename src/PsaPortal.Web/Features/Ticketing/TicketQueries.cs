@@ -91,7 +91,7 @@ public sealed class TicketQueries(IDbContextFactory<PortalDbContext> dbFactory)
     {
         if (!string.IsNullOrWhiteSpace(filter.Search))
         {
-            var term = filter.Search.Trim().ToLowerInvariant();
+            var term = SearchTerms.Clean(filter.Search).ToLowerInvariant();
             rows = rows.Where(r => r.Title.ToLower().Contains(term) || r.TenantName.ToLower().Contains(term) || r.IncidentExternalId.ToLower().Contains(term)
                                    || (r.TicketNumber != null && r.TicketNumber.ToLower().Contains(term)));
         }

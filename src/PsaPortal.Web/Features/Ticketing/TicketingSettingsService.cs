@@ -154,7 +154,7 @@ public sealed class TicketingSettingsService(
         var companies = db.PsaReferenceItems.AsNoTracking().Where(r => r.IntegrationId == integration.Id && r.Kind == PsaReferenceKind.Company && r.IsActive);
         if (!string.IsNullOrWhiteSpace(text))
         {
-            var term = text.Trim().ToLower(CultureInfo.InvariantCulture);
+            var term = SearchTerms.Clean(text).ToLower(CultureInfo.InvariantCulture);
             companies = companies.Where(r => r.SearchText.Contains(term));
         }
 
