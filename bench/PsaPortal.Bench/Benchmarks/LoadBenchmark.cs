@@ -395,9 +395,11 @@ internal sealed class LoadBenchmark : IBenchmark
                 while (_sent < due)
                 {
                     var asOf = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-                    var items = Enumerable.Range(0, IngestItemsPerRequest).Select(_ => new
+                    // Ten different tenants: a batch may not name the same tenant and product twice (400).
+                    var first = random.Next(1, IngestTenants + 1 - IngestItemsPerRequest);
+                    var items = Enumerable.Range(first, IngestItemsPerRequest).Select(tenant => new
                     {
-                        tenantExternalId = IngestTenant(random.Next(1, IngestTenants + 1)),
+                        tenantExternalId = IngestTenant(tenant),
                         partNumber = parts[random.Next(parts.Length)],
                         quantity = random.Next(1, 500),
                         asOf,
