@@ -155,6 +155,54 @@ public sealed class InvoiceExportStatusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ScheduledExport_WhileAManualOneRuns_IsSkippedWithTheReason_AfterIt_RunsAsScheduled()
+    {
+        var integrationId = await LinkAsync();
+        await ConfigureAsync(InvoiceExportFrequency.None);
+        await SeedProductsAsync(integrationId, withTooLong: false);
+        _portal.Sandbox.ConnectWise.Configure(s => s with { Faults = new() { LatencyMilliseconds = 400 } });
+        var manual = await Exports.StartNowAsync(_portal.Admin);
+        Assert.True(manual.Accepted, manual.Message);
+
+        // The automatic export's trigger fires (its job data, without an export id) while the manual one runs.
+        await FireScheduledExportAsync(integrationId);
+        await _portal.Get<SystemLogWriter>().FlushAsync();
+        await using (var db = await _portal.Factory.CreateDbContextAsync())
+        {
+            Assert.Equal(1, await db.InvoiceExports.CountAsync(e => e.IntegrationId == integrationId));
+            var skipped = await db.SystemLog.Where(e => e.OrganizationId == _portal.OrganizationId && e.Operation == CatalogExport.JobName && e.Message!.StartsWith("Scheduled export skipped: An export is already"))
+                .ToListAsync();
+            Assert.Single(skipped);
+        }
+
+        Assert.Equal(InvoiceExportStatus.Succeeded, (await WaitForEndAsync(manual.ExportId!.Value)).Status);
+        _portal.Sandbox.ConnectWise.Configure(s => s with { Faults = new() });
+        await FireScheduledExportAsync(integrationId);
+        await using (var db = await _portal.Factory.CreateDbContextAsync())
+        {
+            var scheduled = await db.InvoiceExports.AsNoTracking().SingleAsync(e => e.IntegrationId == integrationId && e.Trigger == InvoiceRunTrigger.Scheduled);
+            Assert.Equal((InvoiceExportStatus.Succeeded, "Schedule"), (scheduled.Status, scheduled.RequestedBy));
+        }
+    }
+
+    /// <summary>Fires the export job as the daily or monthly trigger does, and waits until the job has returned.</summary>
+    private async Task FireScheduledExportAsync(Guid integrationId)
+    {
+        var scheduler = await _portal.Get<Quartz.ISchedulerFactory>().GetScheduler();
+        var key = new Quartz.TriggerKey("test-scheduled-" + Guid.NewGuid().ToString("N"), PsaPortal.Web.Features.Integrations.IntegrationSchedules.GroupOf(integrationId));
+        await scheduler.ScheduleJob(Quartz.TriggerBuilder.Create().WithIdentity(key).ForJob(InvoiceExportJob.Key)
+            .UsingJobData(InvoiceExportJob.IntegrationIdKey, integrationId.ToString()).UsingJobData(InvoiceExportJob.ModeKey, InvoiceExportJob.ExportMode).StartNow().Build());
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await scheduler.GetTrigger(key) is not null
+               || (await scheduler.QueryFireInstances(new Quartz.FireInstanceQuery { TriggerGroup = Quartz.GroupMatcher<Quartz.TriggerKey>.GroupEquals(key.Group), State = null }))
+                   .Items.Any(f => key.Equals(f.TriggerKey)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the scheduled export job did not finish in 60 s");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task StartNow_AfterAnExportThePortalLostTrackOf_ClosesItAsInterruptedAndStarts()
     {
         var integrationId = await LinkAsync();

@@ -1,7 +1,9 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using PsaPortal.Integrations;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Integrations;
+using PsaPortal.Web.Features.SystemLogs;
 using Quartz;
 
 namespace PsaPortal.Web.Features.Invoices;
@@ -121,7 +123,13 @@ internal sealed class InvoiceScheduleStartup(IDbContextFactory<PortalDbContext> 
 /// Runs invoice work for the integration its trigger belongs to: the daily line sync (only when the toggle is still on;
 /// lines not fully mapped are skipped and stay for review), a "sync these lines" request, or a catalog export.
 /// </summary>
-internal sealed class InvoiceExportJob(InvoiceLinePoster poster, CatalogExport export, IDbContextFactory<PortalDbContext> dbFactory, ILogger<InvoiceExportJob> logger) : IJob
+internal sealed class InvoiceExportJob(
+    InvoiceLinePoster poster,
+    CatalogExport export,
+    InvoiceExportRuns runs,
+    IJobLog jobLog,
+    IDbContextFactory<PortalDbContext> dbFactory,
+    ILogger<InvoiceExportJob> logger) : IJob
 {
     public static readonly JobKey Key = new("invoice-export", "integrations");
     public const string IntegrationIdKey = "integrationId";
@@ -149,8 +157,23 @@ internal sealed class InvoiceExportJob(InvoiceLinePoster poster, CatalogExport e
                     await poster.PostAsync(integrationId, string.IsNullOrEmpty(ids) ? null : [.. ids.Split(',').Select(id => long.Parse(id, CultureInfo.InvariantCulture))], cancellationToken);
                     break;
                 case ExportMode:
-                    var exportId = Guid.TryParse(data.GetString(ExportIdKey), out var id) ? id : (Guid?)null;
-                    await export.RunAsync(integrationId, exportId, cancellationToken);
+                    if (Guid.TryParse(data.GetString(ExportIdKey), out var id))
+                    {
+                        await export.RunAsync(integrationId, id, cancellationToken);
+                        break;
+                    }
+
+                    // The schedule fired: never a second export beside one queued or running ("Start export now").
+                    var (started, active) = await runs.StartScheduledAsync(integrationId, cancellationToken);
+                    if (started is not null)
+                    {
+                        await export.RunAsync(integrationId, started.Id, cancellationToken);
+                    }
+                    else
+                    {
+                        jobLog.Write(active!.OrganizationId, PsaVendor.ConnectWise, CatalogExport.JobName, LogLevelName.Information, InvoiceExportRuns.ScheduledSkipped(active));
+                    }
+
                     break;
             }
         }

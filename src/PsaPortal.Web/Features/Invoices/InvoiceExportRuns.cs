@@ -205,6 +205,43 @@ public sealed class InvoiceExportRuns(
         return new InvoiceExportStartResult(true, "Export started: the products go to the ConnectWise catalog now; this page follows it.", export.Id);
     }
 
+    /// <summary>
+    /// The automatic export fired: records a queued scheduled export under the same lock as "Start export now" and
+    /// returns it, or returns the export already queued or running (which the schedule then leaves alone).
+    /// </summary>
+    public async Task<(InvoiceExport? Started, InvoiceExport? Active)> StartScheduledAsync(Guid integrationId, CancellationToken cancellationToken = default)
+    {
+        await _start.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var active = await db.InvoiceExports.AsNoTracking()
+                .Where(e => e.IntegrationId == integrationId && (e.Status == InvoiceExportStatus.Queued || e.Status == InvoiceExportStatus.Running))
+                .OrderByDescending(e => e.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            if (active is not null)
+            {
+                return (null, active);
+            }
+
+            var organizationId = await db.Integrations.Where(i => i.Id == integrationId).Select(i => i.OrganizationId).SingleAsync(cancellationToken);
+            var export = new InvoiceExport
+            {
+                OrganizationId = organizationId, IntegrationId = integrationId, Trigger = InvoiceRunTrigger.Scheduled, RequestedBy = "Schedule",
+                Status = InvoiceExportStatus.Queued, CreatedAt = time.GetUtcNow(),
+            };
+            db.InvoiceExports.Add(export);
+            await db.SaveChangesAsync(cancellationToken);
+            return (export, null);
+        }
+        finally
+        {
+            _start.Release();
+        }
+    }
+
+    /// <summary>Why a scheduled export was not started beside <paramref name="active"/>, for System Logs.</summary>
+    public static string ScheduledSkipped(InvoiceExport active) => "Scheduled export skipped: " + AlreadyRunning(active);
+
     private static string? Refusal(ClaimsPrincipal user, Integration integration, InvoiceSettings? settings) =>
         !user.IsEditor() ? EditorsOnly
         : integration.Status != IntegrationStatus.Connected ? NotConnected
