@@ -104,9 +104,11 @@ public sealed class WriteSafetyTests(SandboxFixture host) : IClassFixture<Sandbo
         var created = await api.CreateAdditionAsync(agreementId, new PsaAdditionDraft(ProductId, 5, new DateOnly(2026, 1, 1)));
 
         // Assert
-        var attempts = host.Sandbox.ConnectWise.RequestLog.Entries().Where(e => e.Method == "POST" && e.Path.EndsWith($"/finance/agreements/{agreementId}/additions", StringComparison.Ordinal)).TakeLast(2);
-        Assert.Equal([429, 201], attempts.Select(a => a.Status));
-        Assert.Equal(2, Posts(agreementId) - posts);
+        // Throttled once (or, on a loaded machine whose resend lands a moment before the window closes, again), then
+        // created: a 429 means nothing was processed, so resending is safe, and it is resent until it is created once.
+        var attempts = host.Sandbox.ConnectWise.RequestLog.Entries().Where(e => e.Method == "POST" && e.Path.EndsWith($"/finance/agreements/{agreementId}/additions", StringComparison.Ordinal))
+            .Skip((int)posts).Select(a => a.Status).ToList();
+        Assert.True(attempts.Count >= 2 && attempts[^1] == 201 && attempts[..^1].All(s => s == 429), $"attempts: {string.Join(", ", attempts)}");
         Assert.Equal(5m, created.Quantity);
         Assert.Single(SandboxAdditions(agreementId), a => ProductOf(a) == ProductId);
     }
