@@ -161,6 +161,7 @@ public sealed class AuthorizationMatrixServiceTests(AuthorizationMatrixPortal po
         Read("InvoiceExportRuns.GetLogAsync(user)", "an export's log by id: another organization's id finds nothing"),
         Trusted("InvoiceExportRuns.NextExportAsync", "called inside GetStatusAsync with the user's own integration"),
         Editors("InvoiceExportRuns.StartNowAsync(user)", c => Box(c.Get<InvoiceExportRuns>().StartNowAsync(c.User))),
+        Trusted("InvoiceExportRuns.StartScheduledAsync", "the automatic export's Quartz job, for the integration its trigger belongs to"),
 
         // Mapping
         Read("MappingService.IntegrationsAsync(user)"),
