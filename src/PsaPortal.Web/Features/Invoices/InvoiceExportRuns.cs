@@ -177,9 +177,7 @@ public sealed class InvoiceExportRuns(
                 return InvoiceExportStartResult.Refused(refusal);
             }
 
-            var active = await db.InvoiceExports.AsNoTracking()
-                .Where(e => e.IntegrationId == integration.Id && (e.Status == InvoiceExportStatus.Queued || e.Status == InvoiceExportStatus.Running))
-                .OrderByDescending(e => e.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            var active = await ActiveExportAsync(db, integration.Id, cancellationToken);
             if (active is not null)
             {
                 return InvoiceExportStartResult.Refused(AlreadyRunning(active));
@@ -215,9 +213,7 @@ public sealed class InvoiceExportRuns(
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var active = await db.InvoiceExports.AsNoTracking()
-                .Where(e => e.IntegrationId == integrationId && (e.Status == InvoiceExportStatus.Queued || e.Status == InvoiceExportStatus.Running))
-                .OrderByDescending(e => e.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            var active = await ActiveExportAsync(db, integrationId, cancellationToken);
             if (active is not null)
             {
                 return (null, active);
@@ -238,6 +234,12 @@ public sealed class InvoiceExportRuns(
             _start.Release();
         }
     }
+
+    /// <summary>The integration's export that is queued or running, if any (newest first); read under <see cref="_start"/>.</summary>
+    private static Task<InvoiceExport?> ActiveExportAsync(PortalDbContext db, Guid integrationId, CancellationToken cancellationToken) =>
+        db.InvoiceExports.AsNoTracking()
+            .Where(e => e.IntegrationId == integrationId && (e.Status == InvoiceExportStatus.Queued || e.Status == InvoiceExportStatus.Running))
+            .OrderByDescending(e => e.CreatedAt).FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>Why a scheduled export was not started beside <paramref name="active"/>, for System Logs.</summary>
     public static string ScheduledSkipped(InvoiceExport active) => "Scheduled export skipped: " + AlreadyRunning(active);
