@@ -252,8 +252,8 @@ public abstract class PortalScenarios : IAsyncLifetime
         await directory.AddAsync(northwind, owner, "sales@msp.example", PortalRoles.Sales);
         await audit.RecordAsync(contoso, Actor.Portal, "Something at Contoso");
 
-        var page = await audit.QueryAsync(northwind, skip: 0, take: 10);
-        var searched = await audit.QueryAsync(northwind, skip: 0, take: 10, search: "sales@");
+        var page = await audit.QueryOrganizationAsync(northwind, skip: 0, take: 10);
+        var searched = await audit.QueryOrganizationAsync(northwind, skip: 0, take: 10, search: "sales@");
 
         Assert.Equal(["User added", "Organization set up"], page.Items.Select(e => e.Action));
         Assert.Equal(2, page.TotalCount);

@@ -117,7 +117,7 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
 
         Assert.True(revoked.Succeeded);
         Assert.False(again.Succeeded);
-        var trail = await _factory.Services.GetRequiredService<AuditLog>().QueryAsync(_organizationId, 0, 10);
+        var trail = await _factory.Services.GetRequiredService<AuditLog>().QueryOrganizationAsync(_organizationId, 0, 10);
         Assert.Equal(["API key revoked", "API key created"], trail.Items.Select(e => e.Action));
         Assert.All(trail.Items, e => Assert.Equal("Billing sync", e.Subject));
         Assert.All(trail.Items, e => Assert.DoesNotContain(token[17..], e.Details ?? ""));

@@ -396,5 +396,5 @@ public sealed class NotificationSenderTests : IAsyncLifetime
     }
 
     private async Task<List<AuditEntry>> AuditAsync() =>
-        [.. (await _factory.Services.GetRequiredService<AuditLog>().QueryAsync(_organizationId, 0, 100)).Items];
+        [.. (await _factory.Services.GetRequiredService<AuditLog>().QueryOrganizationAsync(_organizationId, 0, 100)).Items];
 }

@@ -154,7 +154,7 @@ public abstract class NotificationSettingsTests : IAsyncLifetime
         Assert.True(removed.Succeeded, removed.Message);
         Assert.Null((await StoredAsync())!.ProtectedWebhookSecret);
 
-        var audit = (await _factory.Services.GetRequiredService<AuditLog>().QueryAsync(_organizationId, 0, 50)).Items
+        var audit = (await _factory.Services.GetRequiredService<AuditLog>().QueryOrganizationAsync(_organizationId, 0, 50)).Items
             .Where(e => e.Action == "Billing notifications changed").OrderBy(e => e.Id).ToList();
         Assert.Equal(
             [

@@ -485,7 +485,7 @@ public abstract class MappingServiceTests : IAsyncLifetime
         (await Mapping.ListAsync(Admin(), integrationId, new MappingQuery(Take: MappingService.MaxPageSize))).Items.ToDictionary(r => r.TenantId);
 
     private async Task<List<AuditEntry>> AuditAsync() =>
-        [.. (await _factory.Services.GetRequiredService<AuditLog>().QueryAsync(_organizationId, 0, 100)).Items];
+        [.. (await _factory.Services.GetRequiredService<AuditLog>().QueryOrganizationAsync(_organizationId, 0, 100)).Items];
 
     private async Task<Guid> AddIntegrationAsync(Guid organizationId, PsaVendor vendor)
     {

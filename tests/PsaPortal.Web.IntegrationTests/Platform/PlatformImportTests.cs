@@ -88,7 +88,7 @@ public sealed class PlatformImportTests : IAsyncLifetime
         await using var db = await _factory.CreateDbContextAsync();
         Assert.Equal([("T-1", "Contoso", "contoso.com"), ("T-4", "Adatum", "adatum.example")],
             (await db.Tenants.OrderBy(t => t.ExternalId).ToListAsync()).Select(t => (t.ExternalId, t.Name, t.Domain)));
-        var entry = (await _factory.Services.GetRequiredService<AuditLog>().QueryAsync(_organizationId, 0, 1)).Items.Single();
+        var entry = (await _factory.Services.GetRequiredService<AuditLog>().QueryOrganizationAsync(_organizationId, 0, 1)).Items.Single();
         Assert.Equal("Platform data imported", entry.Action);
         Assert.Equal("Tenants from tenants.csv", entry.Subject);
         Assert.Equal(AdminEmail, entry.ActorName);

@@ -122,7 +122,7 @@ public sealed class IntegrationSchedulesTests : IAsyncLifetime
         Assert.Equal(second, third);
         Assert.Equal(integrationId, (await _portal.NextSyncFinishedAsync()).IntegrationId);
         await Assert.ThrowsAsync<OperationCanceledException>(() => _portal.NextSyncFinishedAsync(TimeSpan.FromSeconds(3)));
-        var audit = await _portal.Get<AuditLog>().QueryAsync(_portal.OrganizationId, 0, 50, "Reference data refreshed");
+        var audit = await _portal.Get<AuditLog>().QueryOrganizationAsync(_portal.OrganizationId, 0, 50, "Reference data refreshed");
         var entry = Assert.Single(audit.Items);
         Assert.Equal(("operator@northwind.example", "ConnectWise"), (entry.ActorName, entry.Subject));
     }

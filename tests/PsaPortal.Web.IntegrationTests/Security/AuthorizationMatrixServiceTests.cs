@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using PsaPortal.Integrations;
 using PsaPortal.Web.Features.Api;
+using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
@@ -84,7 +85,8 @@ public sealed class AuthorizationMatrixServiceTests(AuthorizationMatrixPortal po
 
         // Audit
         Trusted("AuditLog.RecordAsync", "services record what the signed-in user did, with the user's own organization"),
-        Read("AuditLog.QueryAsync", "Settings › Audit, a tab rendered for Admins only; the organization comes from the user's claims"),
+        Admins("AuditLog.QueryAsync(user)", c => Box(c.Get<AuditLog>().QueryAsync(c.User, 0, 50))),
+        Trusted("AuditLog.QueryOrganizationAsync", "QueryAsync(user) after its Admin check, and tests"),
 
         // Billing
         Read("BillingNotificationService.GetAsync(user)"),
@@ -333,6 +335,9 @@ public sealed class AuthorizationMatrixServiceTests(AuthorizationMatrixPortal po
         Assert.Equal(["Northwind key"], (await services.GetRequiredService<ApiKeyService>().ListAsync(portal.Principal(MatrixRole.Admin))).Select(k => k.Name));
         Assert.Null(await services.GetRequiredService<InvoiceExportRuns>().GetLogAsync(sales, b.ExportId));
         Assert.NotNull(await services.GetRequiredService<InvoiceExportRuns>().GetLogAsync(sales, a.ExportId));
+        await services.GetRequiredService<AuditLog>().RecordAsync(a.Id, Actor.Portal, "Matrix audit probe", a.Marker);
+        Assert.Contains((await services.GetRequiredService<AuditLog>().QueryAsync(portal.Principal(MatrixRole.Admin), 0, 50, "Matrix audit probe")).Items, e => e.OrganizationId == a.Id);
+        Assert.Empty((await services.GetRequiredService<AuditLog>().QueryAsync(portal.ForeignAdmin, 0, 50, "Matrix audit probe")).Items);
         var lines = await services.GetRequiredService<InvoiceLineQueries>().GetAsync(sales, new DateOnly(2026, 11, 1));
         Assert.DoesNotContain(AuthorizationMatrixPortal.ForeignMarker, System.Text.Json.JsonSerializer.Serialize(lines), StringComparison.OrdinalIgnoreCase);
     }
@@ -449,6 +454,8 @@ public sealed class AuthorizationMatrixServiceTests(AuthorizationMatrixPortal po
                 return (true, "nothing (null)");
             case Exception e:
                 return (true, $"{e.GetType().Name}: {e.Message}");
+            case AuditPage page:
+                return (page.Items.Count == 0 && page.TotalCount == 0, $"{page.TotalCount} audit entries");
             case ImportPreview preview:
                 return (preview.FileError is not null && preview.Rows.Count == 0, preview.FileError ?? $"{preview.Rows.Count} rows");
             case IEnumerable items and not string:

@@ -437,7 +437,7 @@ public abstract class HostileInputScenarios : IAsyncLifetime
                     _failures.Add($"{input}: ticketing company search matched {picks.Count} companies that do not contain the text");
                 }
 
-                await audit.QueryAsync(_portal.OrganizationId, 0, 50, input.Value);
+                await audit.QueryOrganizationAsync(_portal.OrganizationId, 0, 50, input.Value);
                 await mapping.ListAsync(_portal.Admin, integrationId, new MappingQuery(Search: input.Value));
             }
             catch (Exception exception)

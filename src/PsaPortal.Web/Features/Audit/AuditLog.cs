@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Live;
 
 namespace PsaPortal.Web.Features.Audit;
@@ -45,8 +46,18 @@ public sealed class AuditLog(IDbContextFactory<PortalDbContext> dbFactory, IPort
         events.Publish(new AuditRecorded(organizationId, entry.At, entry.Action, entry.ActorName, entry.Subject));
     }
 
-    /// <summary>Newest first; <paramref name="search"/> matches action, subject, details or actor.</summary>
-    public async Task<AuditPage> QueryAsync(Guid organizationId, int skip, int take, string? search = null,
+    /// <summary>
+    /// The trail of the signed-in Admin's own organization, newest first; <paramref name="search"/> matches action,
+    /// subject, details or actor. Anyone else gets an empty page: the service checks, not only the page that shows it.
+    /// </summary>
+    public Task<AuditPage> QueryAsync(ClaimsPrincipal user, int skip, int take, string? search = null,
+        CancellationToken cancellationToken = default) =>
+        user.GetOrganizationId() is { } organizationId && user.IsInRole(PortalRoles.Admin)
+            ? QueryOrganizationAsync(organizationId, skip, take, search, cancellationToken)
+            : Task.FromResult(new AuditPage([], 0));
+
+    /// <summary>One organization's trail, for trusted callers that have already established the organization.</summary>
+    internal async Task<AuditPage> QueryOrganizationAsync(Guid organizationId, int skip, int take, string? search = null,
         CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
