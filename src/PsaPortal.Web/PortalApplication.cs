@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Options;
 using PsaPortal.Sandbox;
 using PsaPortal.Web.Components;
 using PsaPortal.Web.Data;
@@ -55,9 +57,12 @@ public static class PortalApplication
             options.SameSite = CookieSameSiteMode.Lax;
         });
         builder.Services.AddDataProtection().SetApplicationName("PsaPortal");
-        // The key ring lives beside the database so a restart can still read cookies and, later, stored PSA secrets.
+        // The key ring lives beside the SQLite file so a restart can still read cookies and stored PSA secrets; on
+        // PostgreSQL it is a table of the database, so every node of a cluster reads and writes the same ring.
         builder.Services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider, ILoggerFactory>((options, services, loggers) =>
-            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(services.GetDataDirectory(), "keys")), loggers));
+            options.XmlRepository = services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.PostgreSql
+                ? new EntityFrameworkCoreXmlRepository<PostgreSqlPortalDbContext>(services, loggers)
+                : new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(services.GetDataDirectory(), "keys")), loggers));
 
         builder.AddPortalData();
         builder.AddPortalHealthChecks();
@@ -77,7 +82,7 @@ public static class PortalApplication
         builder.AddBillingNotifications();
         builder.AddTicketingFeature();
         builder.AddInvoicesFeature();
-        builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
+        builder.AddPortalScheduler();
         builder.AddBuiltInSandbox();
         return builder;
     }

@@ -1,0 +1,204 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PsaPortal.Web.Data;
+using Quartz;
+
+namespace PsaPortal.Web.Infrastructure;
+
+/// <summary>The <c>Scheduler</c> configuration section (docs/architecture.md, Clustering).</summary>
+public sealed class SchedulerOptions
+{
+    public const string SectionName = "Scheduler";
+    public const string AutoInstanceId = "AUTO";
+
+    /// <summary>
+    /// Quartz keeps its jobs and triggers in the portal's PostgreSQL database and shares them with every node that has
+    /// this on (tables <c>qrtz_*</c>, created by the PostgreSQL migrations). Off: the in-memory store of one process.
+    /// </summary>
+    public bool Clustered { get; set; }
+
+    /// <summary>How often a node records that it is alive; a dead node's jobs are taken over after about twice this.</summary>
+    public TimeSpan CheckinInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The node's name in the cluster, unique per node; <c>AUTO</c> lets Quartz make one.</summary>
+    public string InstanceId { get; set; } = AutoInstanceId;
+}
+
+/// <summary>
+/// Quartz for the portal: the in-memory store (one process, the default) or, with <c>Scheduler:Clustered</c>, the
+/// clustered ADO.NET store on the portal's PostgreSQL database (docs/adr/0011). Read while the host is built, so a
+/// clustered portal on SQLite refuses to start with a message that says what to change.
+/// </summary>
+public static class PortalScheduler
+{
+    public const string InstanceName = "PsaPortal";
+    public const string TablePrefix = "qrtz_";
+
+    public static IHostApplicationBuilder AddPortalScheduler(this IHostApplicationBuilder builder)
+    {
+        var options = Read(builder.Configuration);
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton<ClusterLocks>();
+        if (options.Clustered)
+        {
+            var connectionString = builder.Configuration.GetConnectionString(DataExtensions.ConnectionStringName)!;
+            builder.AddQuartz(quartz =>
+            {
+                quartz.ConfigureScheduler(scheduler =>
+                {
+                    scheduler.InstanceName = InstanceName;
+                    if (!options.InstanceId.Equals(SchedulerOptions.AutoInstanceId, StringComparison.OrdinalIgnoreCase))
+                    {
+                        scheduler.InstanceId = options.InstanceId;
+                    }
+                });
+                quartz.UsePersistentStore(store =>
+                {
+                    store.UsePostgres(connectionString);
+                    store.UseSystemTextJsonSerializer();
+                    // Every job data value the portal stores is a string: kept readable, and no type can break a restore.
+                    store.ConfigureStore(o =>
+                    {
+                        o.TablePrefix = TablePrefix;
+                        o.StoreJobDataAsStrings = true;
+                    });
+                    // A node is written off once it has missed one check-in by another interval: interval + threshold.
+                    store.UseClustering(c =>
+                    {
+                        c.CheckinInterval = options.CheckinInterval;
+                        c.CheckinMisfireThreshold = options.CheckinInterval;
+                    });
+                });
+            });
+        }
+
+        builder.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        return builder;
+    }
+
+    /// <summary>The section, checked: a clustered scheduler needs PostgreSQL and its connection string.</summary>
+    public static SchedulerOptions Read(IConfiguration configuration)
+    {
+        var options = new SchedulerOptions();
+        var section = configuration.GetSection(SchedulerOptions.SectionName);
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException exception)
+        {
+            throw new InvalidOperationException(
+                $"The Scheduler section cannot be read ({exception.GetBaseException().Message}). Scheduler:Clustered is true or false, Scheduler:CheckinInterval a time span such as 00:00:05.",
+                exception);
+        }
+
+        if (!options.Clustered)
+        {
+            return options;
+        }
+
+        var provider = configuration.GetSection(DatabaseOptions.SectionName).GetValue<DatabaseProvider?>(nameof(DatabaseOptions.Provider)) ?? DatabaseProvider.Sqlite;
+        if (provider != DatabaseProvider.PostgreSql)
+        {
+            throw new InvalidOperationException(
+                "Scheduler:Clustered is true but Database:Provider is Sqlite. A clustered scheduler keeps its jobs in the portal's PostgreSQL database, " +
+                "which every node shares: set Database:Provider=PostgreSql and ConnectionStrings:Portal, or set Scheduler:Clustered=false to run one node on SQLite.");
+        }
+
+        if (string.IsNullOrWhiteSpace(configuration.GetConnectionString(DataExtensions.ConnectionStringName)))
+        {
+            throw new InvalidOperationException($"Scheduler:Clustered is true but ConnectionStrings:{DataExtensions.ConnectionStringName} is not set.");
+        }
+
+        if (options.CheckinInterval < TimeSpan.FromMilliseconds(500) || options.CheckinInterval > TimeSpan.FromMinutes(10))
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Scheduler:CheckinInterval must be between 00:00:00.5 and 00:10:00, e.g. 00:00:05 (it is {options.CheckinInterval})."));
+        }
+
+        if (string.IsNullOrWhiteSpace(options.InstanceId) || options.InstanceId.Length > 200)
+        {
+            throw new InvalidOperationException("Scheduler:InstanceId must be AUTO or a name of at most 200 characters, unique per node.");
+        }
+
+        return options;
+    }
+}
+
+/// <summary>
+/// "One at a time per integration" across every node. In-process gates (a <see cref="SemaphoreSlim"/> per integration)
+/// only hold inside one process; with <c>Scheduler:Clustered</c> the work is also taken under a PostgreSQL session
+/// advisory lock, held on a connection of its own for as long as the work runs. A node that dies loses its session,
+/// so the lock is released at once and the node that recovers the work can take it. One node: no database lock at all.
+/// </summary>
+public sealed class ClusterLocks(IOptions<SchedulerOptions> scheduler, IConfiguration configuration, ILogger<ClusterLocks> logger)
+{
+    private static readonly IAsyncDisposable Nothing = new Held(null, 0, null);
+
+    public bool Enabled => scheduler.Value.Clustered;
+
+    /// <summary>Waits until no other node holds <paramref name="name"/>, then holds it until the result is disposed.</summary>
+    public async Task<IAsyncDisposable> AcquireAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!Enabled)
+        {
+            return Nothing;
+        }
+
+        var key = KeyOf(name);
+        var connection = new NpgsqlConnection(configuration.GetConnectionString(DataExtensions.ConnectionStringName));
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection);
+            command.Parameters.AddWithValue("key", key);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return new Held(connection, key, logger);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A stable 64-bit key for a lock name (FNV-1a over its UTF-16 code units), the same on every node.</summary>
+    public static long KeyOf(string name)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in name)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return unchecked((long)hash);
+    }
+
+    private sealed class Held(NpgsqlConnection? connection, long key, ILogger? logger) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (connection is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+                command.Parameters.AddWithValue("key", key);
+                await command.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException)
+            {
+                // The session is gone (the server restarted): so is the lock.
+                logger?.LogDebug(exception, "Releasing cluster lock {Key}: the session had already ended", key);
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+}
