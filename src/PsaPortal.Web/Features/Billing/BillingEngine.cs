@@ -10,6 +10,7 @@ using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.SystemLogs;
+using PsaPortal.Web.Infrastructure;
 
 namespace PsaPortal.Web.Features.Billing;
 
@@ -28,6 +29,7 @@ public sealed class BillingEngine(
     IJobLog jobLog,
     IServiceProvider services,
     IOptions<BillingOptions> options,
+    ClusterLocks clusterLocks,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<BillingEngine> logger)
@@ -56,6 +58,9 @@ public sealed class BillingEngine(
 
     /// <summary>Whether a run of the integration is executing in this process.</summary>
     public bool IsRunning(Guid integrationId) => _gates.TryGetValue(integrationId, out var gate) && gate.CurrentCount == 0;
+
+    /// <summary>The database lock a clustered portal runs the integration's billing under (<see cref="ClusterLocks"/>).</summary>
+    public static string ClusterLockName(Guid integrationId) => $"billing-run:{integrationId}";
 
     /// <summary>Asks a run executing in this process to stop; false when it is not executing here.</summary>
     public bool RequestCancel(Guid runId)
@@ -90,6 +95,9 @@ public sealed class BillingEngine(
         _cancellations[runId] = cancellation;
         try
         {
+            // Clustered: no other node runs billing of the integration meanwhile (a run it is executing is finished or
+            // left to resume by the time this returns; RunLockedAsync then reads its status afresh).
+            await using var clusterLock = await clusterLocks.AcquireAsync(ClusterLockName(integrationId), cancellation.Token);
             await RunLockedAsync(runId, cancellation.Token);
         }
         finally

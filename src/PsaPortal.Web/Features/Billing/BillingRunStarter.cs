@@ -4,6 +4,7 @@ using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
+using PsaPortal.Web.Infrastructure;
 using Quartz;
 
 namespace PsaPortal.Web.Features.Billing;
@@ -18,6 +19,7 @@ public sealed class BillingRunStarter(
     ISchedulerFactory schedulers,
     IPortalEventStream events,
     AuditLog audit,
+    ClusterLocks clusterLocks,
     TimeProvider time)
 {
     private readonly SemaphoreSlim _create = new(1, 1);
@@ -34,6 +36,8 @@ public sealed class BillingRunStarter(
         await _create.WaitAsync(cancellationToken);
         try
         {
+            // Clustered: the check and the insert hold across nodes too.
+            await using var clusterLock = await clusterLocks.AcquireAsync("billing-create", cancellationToken);
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             if (await db.BillingRuns.AnyAsync(r => r.IntegrationId == integration.Id && (r.Status == BillingRunStatus.Queued || r.Status == BillingRunStatus.Running), cancellationToken))
             {

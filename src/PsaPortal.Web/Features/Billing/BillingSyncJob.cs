@@ -47,6 +47,15 @@ internal sealed class BillingSyncJob(
             }
 
             var integrationId = Guid.Parse(data.GetString(IntegrationIdKey)!);
+            if (context.Recovering && await ScheduledRunLeftAsync(integrationId, cancellationToken) is { } left)
+            {
+                // Clustered Quartz re-fired a schedule's firing whose node died: its run was recorded there, so this
+                // node resumes that run (the engine re-reads the PSA for what was sent) rather than refusing a second.
+                runId = left;
+                await engine.RunAsync(left, cancellationToken);
+                return;
+            }
+
             var scheduleId = long.Parse(data.GetString(ScheduleIdKey)!, CultureInfo.InvariantCulture);
             var started = await starter.StartScheduledAsync(integrationId, scheduleId, cancellationToken);
             if (started.RunId is { } scheduled)
@@ -81,6 +90,16 @@ internal sealed class BillingSyncJob(
                 await WriteAsync(integrationId, LogLevelName.Error, $"Failed: {exception.Message}");
             }
         }
+    }
+
+    /// <summary>The integration's scheduled run that is still queued or running, if any.</summary>
+    private async Task<Guid?> ScheduledRunLeftAsync(Guid integrationId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.BillingRuns.AsNoTracking()
+            .Where(r => r.IntegrationId == integrationId && r.Trigger == BillingRunTrigger.Scheduled
+                        && (r.Status == BillingRunStatus.Queued || r.Status == BillingRunStatus.Running))
+            .OrderBy(r => r.CreatedAt).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(cancellationToken);
     }
 
     /// <summary>2 s after the first interruption, doubling to at most a minute.</summary>

@@ -99,7 +99,7 @@ public static class InvoicePostingFeature
         builder.Services.AddSingleton<IInvoiceLineSync>(services => services.GetRequiredService<InvoiceLinePoster>());
         builder.Services.AddSingleton<CatalogExport>();
         builder.Services.AddHostedService<InvoiceScheduleStartup>();
-        builder.AddQuartz(quartz => quartz.AddJob<InvoiceExportJob>(job => job.WithIdentity(InvoiceExportJob.Key).StoreDurably()));
+        builder.AddQuartz(quartz => quartz.AddJob<InvoiceExportJob>(job => job.WithIdentity(InvoiceExportJob.Key).StoreDurably().RequestRecovery()));
         return builder;
     }
 }
@@ -168,6 +168,12 @@ internal sealed class InvoiceExportJob(
                     if (started is not null)
                     {
                         await export.RunAsync(integrationId, started.Id, cancellationToken);
+                    }
+                    else if (context.Recovering && active!.Trigger == InvoiceRunTrigger.Scheduled)
+                    {
+                        // Clustered Quartz re-fired the schedule's firing of a node that died: that node's export is
+                        // the one to finish (the export compares each product with the catalog, so running it again is safe).
+                        await export.RunAsync(integrationId, active.Id, cancellationToken);
                     }
                     else
                     {

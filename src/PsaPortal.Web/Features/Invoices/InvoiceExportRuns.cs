@@ -7,6 +7,7 @@ using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
+using PsaPortal.Web.Infrastructure;
 using Quartz;
 
 namespace PsaPortal.Web.Features.Invoices;
@@ -51,6 +52,7 @@ public sealed class InvoiceExportRuns(
     InvoiceScheduleTriggers triggers,
     IPortalEventStream events,
     AuditLog audit,
+    ClusterLocks clusterLocks,
     TimeProvider time)
 {
     public const int HistorySize = 20;
@@ -61,6 +63,7 @@ public sealed class InvoiceExportRuns(
     public const string ChooseAgreementType = "Choose the Agreement Type (Integrations → ConnectWise → Settings → Configuration) before exporting.";
     public const string Interrupted = "The portal stopped before this export finished; it will not go on. Start the export again.";
     private const string ExportNowPrefix = "invoice-export-now-";
+    private const string StartLockName = "invoice-export-start";
 
     // The check for a running export and the insert of a new one happen under one lock, against the database.
     private readonly SemaphoreSlim _start = new(1, 1);
@@ -80,6 +83,8 @@ public sealed class InvoiceExportRuns(
         await _start.WaitAsync(cancellationToken);
         try
         {
+            // Clustered: the same lock across nodes.
+            await using var clusterLock = await clusterLocks.AcquireAsync(StartLockName, cancellationToken);
             await CloseInterruptedAsync(integration.Id, cancellationToken);
         }
         finally
@@ -169,6 +174,8 @@ public sealed class InvoiceExportRuns(
         await _start.WaitAsync(cancellationToken);
         try
         {
+            // Clustered: the same lock across nodes.
+            await using var clusterLock = await clusterLocks.AcquireAsync(StartLockName, cancellationToken);
             await CloseInterruptedAsync(integration.Id, cancellationToken);
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var settings = await db.InvoiceSettings.AsNoTracking().SingleOrDefaultAsync(s => s.IntegrationId == integration.Id, cancellationToken);
@@ -212,6 +219,8 @@ public sealed class InvoiceExportRuns(
         await _start.WaitAsync(cancellationToken);
         try
         {
+            // Clustered: the same lock across nodes.
+            await using var clusterLock = await clusterLocks.AcquireAsync(StartLockName, cancellationToken);
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var active = await ActiveExportAsync(db, integrationId, cancellationToken);
             if (active is not null)

@@ -13,6 +13,7 @@ using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Mapping;
 using PsaPortal.Web.Features.Platform;
+using PsaPortal.Web.Infrastructure;
 
 namespace PsaPortal.Web.Features.Invoices;
 
@@ -32,6 +33,7 @@ public sealed class InvoiceLinePoster(
     InvoiceScheduleTriggers triggers,
     IPortalEventStream events,
     AuditLog audit,
+    ClusterLocks clusterLocks,
     TimeProvider time,
     ILogger<InvoiceLinePoster> logger) : IInvoiceLineSync
 {
@@ -39,7 +41,7 @@ public sealed class InvoiceLinePoster(
 
     // One pass per integration at a time: a second pass (the daily trigger, another Sync press) loading lines while the
     // first has them in flight would see them Pending, or reset its Posting rows before their answer came, and post
-    // them again. The portal is one process (Quartz in memory), so a lock here is enough.
+    // them again. Within a process a lock here; across the nodes of a cluster also a database lock (ClusterLocks).
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _passes = new();
     public const string ChooseAgreementTypeMessage =
         "Choose the Agreement Type (Integrations → ConnectWise → Settings → Configuration) before invoice lines can be posted.";
@@ -97,6 +99,7 @@ public sealed class InvoiceLinePoster(
         await pass.WaitAsync(cancellationToken);
         try
         {
+            await using var clusterLock = await clusterLocks.AcquireAsync($"invoice-posting:{integrationId}", cancellationToken);
             return await PostOnceAsync(integrationId, lineIds, cancellationToken);
         }
         finally

@@ -19,7 +19,7 @@ public static class PermissionCatalogs
     public static IHostApplicationBuilder AddPermissionsFeature(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PermissionVerification>();
-        builder.AddQuartz(quartz => quartz.AddJob<VerifyPermissionsJob>(job => job.WithIdentity(VerifyPermissionsJob.Key).StoreDurably()));
+        builder.AddQuartz(quartz => quartz.AddJob<VerifyPermissionsJob>(job => job.WithIdentity(VerifyPermissionsJob.Key).StoreDurably().RequestRecovery()));
         return builder;
     }
 }

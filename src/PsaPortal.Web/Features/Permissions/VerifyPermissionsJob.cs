@@ -29,6 +29,21 @@ internal sealed class VerifyPermissionsJob(
         var runId = Guid.Parse(context.MergedJobDataMap.GetString(RunIdKey)!);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var run = await db.PermissionRuns.SingleAsync(r => r.Id == runId, cancellationToken);
+        if (run.FinishedAt is not null)
+        {
+            return;
+        }
+
+        if (context.Recovering)
+        {
+            // The node that ran it died part-way (clustered Quartz re-fires it here): the checks only read, so they run
+            // again from the first, over a clean slate rather than beside half a set of results.
+            await db.Set<PermissionRunResult>().Where(r => r.RunId == runId).ExecuteDeleteAsync(cancellationToken);
+            run.Passed = run.Failed = run.CouldNotCheck = 0;
+            await db.SaveChangesAsync(cancellationToken);
+            jobLog.Write(run.OrganizationId, run.Vendor, JobName, LogLevelName.Warning, "Resumed on another portal node: the node that ran it stopped; checking again from the first.");
+        }
+
         var integration = await db.Integrations.AsNoTracking()
             .SingleOrDefaultAsync(i => i.OrganizationId == run.OrganizationId && i.Vendor == run.Vendor, cancellationToken);
 

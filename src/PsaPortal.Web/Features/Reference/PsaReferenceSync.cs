@@ -13,6 +13,7 @@ using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Mapping.Suggestions;
 using PsaPortal.Web.Features.SystemLogs;
+using PsaPortal.Web.Infrastructure;
 
 namespace PsaPortal.Web.Features.Reference;
 
@@ -37,6 +38,7 @@ public sealed class PsaReferenceSync(
     IntegrationService integrations,
     IPortalEventStream events,
     IJobLog jobLog,
+    ClusterLocks clusterLocks,
     TimeProvider time,
     ILogger<PsaReferenceSync> logger)
 {
@@ -89,6 +91,8 @@ public sealed class PsaReferenceSync(
         await gate.WaitAsync(cancellationToken);
         try
         {
+            // Clustered: a sync of the integration on another node finishes first.
+            await using var clusterLock = await clusterLocks.AcquireAsync($"reference-sync:{integrationId}", cancellationToken);
             return await RunAsync(integrationId, kinds, requestedBy, cancellationToken);
         }
         finally

@@ -21,7 +21,7 @@ public static class ReferenceFeature
             .ValidateOnStart();
         builder.Services.AddSingleton<PsaReferenceSync>();
         builder.Services.AddSingleton<ReferenceSyncJobs>();
-        builder.AddQuartz(quartz => quartz.AddJob<SyncReferenceDataJob>(job => job.WithIdentity(SyncReferenceDataJob.Key).StoreDurably()));
+        builder.AddQuartz(quartz => quartz.AddJob<SyncReferenceDataJob>(job => job.WithIdentity(SyncReferenceDataJob.Key).StoreDurably().RequestRecovery()));
         return builder;
     }
 }

@@ -15,6 +15,7 @@ using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Mapping;
 using PsaPortal.Web.Features.Platform;
 using PsaPortal.Web.Features.SystemLogs;
+using PsaPortal.Web.Infrastructure;
 using Quartz;
 
 namespace PsaPortal.Web.Features.Ticketing;
@@ -44,7 +45,7 @@ public sealed class TicketSyncOptions
 /// its creation is sent, and a Creating row is first looked up in the PSA by the external reference written on the
 /// ticket; only when no ticket carries it is a creation sent. Passes run in Quartz (<see cref="TicketSyncJob"/>, a
 /// one-shot trigger in the integration's group, so Disconnect pauses and Delete removes them); one pass per
-/// integration at a time on a node, and a request during a pass runs another pass after it.
+/// integration at a time (across nodes too, <see cref="ClusterLocks"/>), and a request during a pass runs another pass after it.
 /// </summary>
 public sealed class TicketSync(
     IDbContextFactory<PortalDbContext> dbFactory,
@@ -55,6 +56,7 @@ public sealed class TicketSync(
     AuditLog audit,
     IJobLog jobLog,
     IOptions<TicketSyncOptions> options,
+    ClusterLocks clusterLocks,
     TimeProvider time,
     ILogger<TicketSync> logger) : ITicketActions
 {
@@ -107,6 +109,9 @@ public sealed class TicketSync(
         {
             try
             {
+                // Clustered: a pass of the integration on another node ends first, so a row it is creating is never
+                // looked up here before its ticket exists (which would create it a second time).
+                await using var clusterLock = await clusterLocks.AcquireAsync($"ticket-pass:{integrationId}", cancellationToken);
                 while (Interlocked.Exchange(ref runner.Requests, 0) > 0)
                 {
                     await PassAsync(integrationId, cancellationToken);
@@ -369,25 +374,28 @@ public sealed class TicketSync(
     private async Task<bool> ClaimAndCreateAsync(PassContext context, PortalDbContext db, IncidentTicket row, TicketIncident incident, CancellationToken cancellationToken)
     {
         // Committed before anything is sent: a crash, a timeout or another node after this point finds it Creating and looks first.
-        var now = time.GetUtcNow();
-        row.State = TicketState.Creating;
-        row.SyncedIncidentAt = incident.UpdatedAt;
-        row.Error = null;
-        row.FailedStep = null;
-        row.Attempts++;
-        row.UpdatedAt = now;
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
+        if (!await TryClaimCreationAsync(db, row.Id, incident.UpdatedAt, time.GetUtcNow(), cancellationToken))
         {
             return false;
         }
 
+        await db.Entry(row).ReloadAsync(cancellationToken);
         Publish(row, context.Integration.Vendor);
         return await SendCreateAsync(context, db, row, incident, cancellationToken);
     }
+
+    /// <summary>
+    /// Pending → Creating as one conditional UPDATE: of two passes (two nodes) claiming the row at once exactly one
+    /// gets true and sends the creation; the other leaves the row alone.
+    /// </summary>
+    internal static async Task<bool> TryClaimCreationAsync(PortalDbContext db, long rowId, DateTimeOffset? incidentUpdatedAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await db.IncidentTickets.Where(t => t.Id == rowId && t.State == TicketState.Pending).ExecuteUpdateAsync(s => s
+            .SetProperty(t => t.State, TicketState.Creating)
+            .SetProperty(t => t.SyncedIncidentAt, incidentUpdatedAt)
+            .SetProperty(t => t.Error, (string?)null)
+            .SetProperty(t => t.FailedStep, (string?)null)
+            .SetProperty(t => t.Attempts, t => t.Attempts + 1)
+            .SetProperty(t => t.UpdatedAt, now), cancellationToken) == 1;
 
     private async Task<bool> FindOrCreateAsync(PassContext context, PortalDbContext db, IncidentTicket row, TicketIncident incident, CancellationToken cancellationToken)
     {

@@ -106,7 +106,7 @@ public static class TicketSyncRegistration
         builder.Services.AddSingleton<TicketSync>();
         builder.Services.AddSingleton<ITicketActions>(services => services.GetRequiredService<TicketSync>());
         builder.Services.AddHostedService<TicketSyncStartup>();
-        builder.AddQuartz(quartz => quartz.AddJob<TicketSyncJob>(job => job.WithIdentity(TicketSyncJob.Key).StoreDurably()));
+        builder.AddQuartz(quartz => quartz.AddJob<TicketSyncJob>(job => job.WithIdentity(TicketSyncJob.Key).StoreDurably().RequestRecovery()));
         return builder;
     }
 }
