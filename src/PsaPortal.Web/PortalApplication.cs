@@ -67,6 +67,7 @@ public static class PortalApplication
         builder.AddPortalData();
         builder.AddPortalHealthChecks();
         builder.AddIdentityFeature();
+        builder.AddPortalForwardedHeaders();
         builder.AddPortalRateLimiting();
         builder.AddDemoPlatformData();
         builder.AddUsersFeature();
@@ -106,6 +107,8 @@ public static class PortalApplication
 
     public static WebApplication UsePortal(this WebApplication app)
     {
+        // Before anything reads the client's address or scheme; off unless Proxy:KnownProxies/KnownNetworks names the proxy.
+        app.UsePortalForwardedHeaders();
         // First, so every response carries them, error pages included (docs/security.md).
         app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())

@@ -71,9 +71,10 @@ public sealed class SessionPortal : IAsyncDisposable
 
     /// <summary>
     /// Loads the sign-in page (its antiforgery cookie and token) and posts the form from <paramref name="address"/>,
-    /// the way a browser at that address would.
+    /// the way a browser at that address would; <paramref name="headers"/> are added to the post (e.g. a proxy's
+    /// <c>X-Forwarded-For</c>).
     /// </summary>
-    public async Task<SignInAnswer> PostSignInAsync(IPAddress address, string email, string password)
+    public async Task<SignInAnswer> PostSignInAsync(IPAddress address, string email, string password, IReadOnlyDictionary<string, string>? headers = null)
     {
         using var client = Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
         var page = await client.GetAsync("/account/login");
@@ -98,6 +99,10 @@ public sealed class SessionPortal : IAsyncDisposable
             http.Request.ContentType = "application/x-www-form-urlencoded";
             http.Request.ContentLength = body.Length;
             http.Request.Body = new MemoryStream(body);
+            foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+            {
+                http.Request.Headers[name] = value;
+            }
         });
         var html = await new StreamReader(context.Response.Body).ReadToEndAsync();
         return new SignInAnswer(
