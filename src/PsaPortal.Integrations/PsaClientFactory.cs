@@ -37,6 +37,9 @@ public sealed record PsaClientFactoryOptions
 
     /// <summary>At most this many clients are kept; beyond it the least recently used ones without a running request are released early.</summary>
     public int MaxClients { get; init; } = 1_000;
+
+    /// <summary>Receives call, retry and budget-wait counts (the portal's metrics); none by default.</summary>
+    public IPsaMetrics Metrics { get; init; } = NullPsaMetrics.Instance;
 }
 
 /// <summary>
@@ -80,7 +83,7 @@ public sealed class PsaClientFactory : IPsaClientFactory, IDisposable
         {
             var options = _options.ConnectWise;
             var budget = new ConnectWiseRequestBudget(options.RequestsPerMinute, time: _options.TimeProvider);
-            var resilience = new ResilienceHandler(PsaVendor.ConnectWise, options.Resilience, budget, ConnectWiseErrors.IsTransientAsync, ConnectWiseErrors.IsUnprocessedAsync, _options.TimeProvider);
+            var resilience = new ResilienceHandler(PsaVendor.ConnectWise, options.Resilience, budget, ConnectWiseErrors.IsTransientAsync, ConnectWiseErrors.IsUnprocessedAsync, _options.TimeProvider, _options.Metrics);
             var http = Chain(usage, resilience, new ConnectWiseAuthHandler(connection, options.ApiVersion), PsaVendor.ConnectWise, connection.Name);
             return (new ConnectWiseApi(http, connection, options, resilience.Health), budget);
         });
@@ -94,7 +97,7 @@ public sealed class PsaClientFactory : IPsaClientFactory, IDisposable
         {
             var options = _options.Autotask;
             var budget = new AutotaskRequestBudget(options.ConcurrentRequestsPerEndpoint, options.ThresholdReserve, _options.TimeProvider);
-            var resilience = new ResilienceHandler(PsaVendor.Autotask, options.Resilience, budget, AutotaskErrors.IsTransientAsync, AutotaskErrors.IsUnprocessedAsync, _options.TimeProvider);
+            var resilience = new ResilienceHandler(PsaVendor.Autotask, options.Resilience, budget, AutotaskErrors.IsTransientAsync, AutotaskErrors.IsUnprocessedAsync, _options.TimeProvider, _options.Metrics);
             var http = Chain(usage, resilience, new AutotaskAuthHandler(connection), PsaVendor.Autotask, connection.Name);
             return (new AutotaskApi(http, connection, options, budget, _options.TimeProvider, resilience.Health), budget);
         });
@@ -111,7 +114,7 @@ public sealed class PsaClientFactory : IPsaClientFactory, IDisposable
 
     private HttpClient Chain(PsaClientUsage usage, ResilienceHandler resilience, DelegatingHandler auth, PsaVendor vendor, string connectionName)
     {
-        auth.InnerHandler = new CallRecordingHandler(vendor, connectionName, _recorder, _options.TimeProvider) { InnerHandler = _primary };
+        auth.InnerHandler = new CallRecordingHandler(vendor, connectionName, _recorder, _options.TimeProvider, _options.Metrics) { InnerHandler = _primary };
         resilience.InnerHandler = auth;
 
         // The pipeline owns timeouts; HttpClient's own 100 s limit would cut retries and budget waits short.

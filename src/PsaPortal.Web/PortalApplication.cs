@@ -72,6 +72,7 @@ public static class PortalApplication
         builder.AddDemoPlatformData();
         builder.AddUsersFeature();
         builder.AddAuditFeature();
+        builder.AddPortalMetrics();
         builder.AddLiveFeature();
         builder.AddIntegrationsFeature();
         builder.AddPermissionsFeature();
@@ -139,6 +140,7 @@ public static class PortalApplication
         app.MapPortalHealthChecks();
         app.MapIdentityFeature();
         app.MapLiveFeature();
+        app.MapPortalMetrics();
         app.MapApiFeature();
         app.MapPlatformFeature();
         app.MapBillingEndpoints();

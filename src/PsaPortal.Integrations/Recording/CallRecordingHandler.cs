@@ -7,7 +7,7 @@ namespace PsaPortal.Integrations.Recording;
 /// Sits inside the resilience handler and the auth handler, so it sees every attempt with the headers
 /// actually sent, and turns each into a redacted <see cref="PsaCallRecord"/>.
 /// </summary>
-internal sealed class CallRecordingHandler(PsaVendor vendor, string connectionName, IPsaCallRecorder recorder, TimeProvider time) : DelegatingHandler
+internal sealed class CallRecordingHandler(PsaVendor vendor, string connectionName, IPsaCallRecorder recorder, TimeProvider time, IPsaMetrics metrics) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -29,6 +29,7 @@ internal sealed class CallRecordingHandler(PsaVendor vendor, string connectionNa
     private void Write(HttpRequestMessage request, DateTimeOffset startedAt, long started, int? statusCode, string? failure)
     {
         var options = request.Options;
+        metrics.CallCompleted(vendor, request.Method.Method, statusCode, Stopwatch.GetElapsedTime(started));
         recorder.Record(new PsaCallRecord(
             vendor,
             connectionName,

@@ -5,6 +5,7 @@ using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
 using PsaPortal.Integrations.Errors;
+using PsaPortal.Integrations.Recording;
 
 namespace PsaPortal.Integrations.Resilience;
 
@@ -28,13 +29,15 @@ internal sealed class ResilienceHandler : DelegatingHandler
     private readonly Func<HttpResponseMessage, ValueTask<bool>> _isTransient;
     private readonly Func<HttpResponseMessage, ValueTask<bool>> _isUnprocessed;
     private readonly TimeProvider _time;
+    private readonly IPsaMetrics _metrics;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
     /// <param name="isTransient">The vendor's reading of a response: may the same request succeed if sent again later?</param>
     /// <param name="isUnprocessed">The vendor's reading of a transient response: did the PSA refuse it before processing anything (throttling), so a write may be resent?</param>
     public ResilienceHandler(PsaVendor vendor, PsaResilienceOptions options, RequestBudget budget, Func<HttpResponseMessage, ValueTask<bool>> isTransient,
-        Func<HttpResponseMessage, ValueTask<bool>> isUnprocessed, TimeProvider time)
+        Func<HttpResponseMessage, ValueTask<bool>> isUnprocessed, TimeProvider time, IPsaMetrics? metrics = null)
     {
+        _metrics = metrics ?? NullPsaMetrics.Instance;
         _vendor = vendor;
         _options = options;
         _budget = budget;
@@ -60,6 +63,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
                 OnRetry = args =>
                 {
+                    _metrics.Retrying(_vendor, args.Outcome.Result is { } result ? ((int)result.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) : args.Outcome.Exception?.GetType().Name ?? "unknown");
                     args.Outcome.Result?.Dispose();
                     return default;
                 },
@@ -124,7 +128,14 @@ internal sealed class ResilienceHandler : DelegatingHandler
         request.Options.Set(PsaRequestOptions.Sent, false);
         try
         {
-            using var lease = await _budget.AcquireAsync(request, cancellationToken).ConfigureAwait(false);
+            var acquiring = _budget.AcquireAsync(request, cancellationToken);
+            var waitStarted = acquiring.IsCompleted ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            using var lease = await acquiring.ConfigureAwait(false);
+            if (waitStarted != 0)
+            {
+                _metrics.BudgetWaited(_vendor, System.Diagnostics.Stopwatch.GetElapsedTime(waitStarted));
+            }
+
             using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
             try

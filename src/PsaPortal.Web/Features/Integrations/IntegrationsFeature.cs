@@ -35,6 +35,7 @@ public static class IntegrationsFeature
             {
                 ConnectWise = new ConnectWiseOptions { RequestsPerMinute = sp.GetRequiredService<IOptions<PsaOptions>>().Value.ConnectWiseRequestsPerMinute },
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                Metrics = sp.GetRequiredService<PsaPortal.Web.Infrastructure.PortalMetrics>(),
                 PrimaryHandler = new SocketsHttpHandler
                 {
                     ConnectCallback = sp.GetRequiredService<SiteAddressPolicy>().ConnectAsync,

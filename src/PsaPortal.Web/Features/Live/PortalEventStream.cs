@@ -1,9 +1,13 @@
+using System.Diagnostics;
+using PsaPortal.Web.Infrastructure;
+
 namespace PsaPortal.Web.Features.Live;
 
 /// <summary>
 /// The live event stream: jobs and services publish, open pages and the status hub subscribe. Subscribers are
-/// scoped to one organization (or, for relays, to all). This in-process implementation serves one node; a
-/// cross-node one can replace it behind the same interface.
+/// scoped to one organization (or, for relays, to all). <see cref="InProcessPortalEventStream"/> serves one node and is
+/// the one place that hands events to subscribers; <see cref="PostgreSqlPortalEventStream"/> (<c>Events:Transport</c> =
+/// <c>PostgreSql</c>) carries them to the other nodes and hands what arrives to its node's in-process stream.
 /// </summary>
 public interface IPortalEventStream
 {
@@ -16,12 +20,32 @@ public interface IPortalEventStream
     IDisposable SubscribeAll(Func<PortalEvent, Task> handler);
 }
 
-internal sealed class InProcessPortalEventStream(ILogger<InProcessPortalEventStream> logger) : IPortalEventStream
+internal sealed class InProcessPortalEventStream(ILogger<InProcessPortalEventStream> logger, PortalMetrics metrics) : IPortalEventStream
 {
     private readonly Lock _gate = new();
     private Subscription[] _subscriptions = [];
 
+    /// <summary>An event published on this node: counted once here (so a cluster counts it once) and delivered.</summary>
     public void Publish(PortalEvent portalEvent)
+    {
+        var published = Stopwatch.GetTimestamp();
+        metrics.EventPublished(portalEvent);
+        DeliverToSubscribers(portalEvent);
+        // Local delivery is the subscribers' handlers started (up to their first await) on the publisher's thread.
+        metrics.EventDelivered(remote: false, Stopwatch.GetElapsedTime(published).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Hands an event to this node's subscribers. <paramref name="latencyMilliseconds"/> is how long ago it was published
+    /// (for events from another node, measured on the wall clock by the transport).
+    /// </summary>
+    public void DeliverRemote(PortalEvent portalEvent, double latencyMilliseconds)
+    {
+        metrics.EventDelivered(remote: true, latencyMilliseconds);
+        DeliverToSubscribers(portalEvent);
+    }
+
+    private void DeliverToSubscribers(PortalEvent portalEvent)
     {
         // A copy-on-write array: publishing never blocks on, or is blocked by, subscribers coming and going.
         foreach (var subscription in Volatile.Read(ref _subscriptions))

@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Identity;
+using PsaPortal.Web.Infrastructure;
 
 namespace PsaPortal.Web.Features.Live;
 
@@ -58,7 +61,22 @@ public static class LiveFeature
     public static IHostApplicationBuilder AddLiveFeature(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSignalR();
-        builder.Services.AddSingleton<IPortalEventStream, InProcessPortalEventStream>();
+        builder.Services.AddOptions<LiveEventsOptions>()
+            .Bind(builder.Configuration.GetSection(LiveEventsOptions.SectionName))
+            .Validate<IOptions<DatabaseOptions>>(
+                (events, database) => events.Transport != EventTransport.PostgreSql || database.Value.Provider == DatabaseProvider.PostgreSql,
+                "Events:Transport is PostgreSql but Database:Provider is not: live events travel through the portal's PostgreSQL database, so set Database:Provider=PostgreSql (or Events:Transport=InProcess for one node).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<InProcessPortalEventStream>();
+        // Chosen when first resolved, so every configuration source (files, environment, test hosts) is honoured.
+        builder.Services.AddSingleton(sp => new PostgreSqlPortalEventStream(
+            sp.GetRequiredService<InProcessPortalEventStream>(), sp.GetRequiredService<PortalMetrics>(), sp.GetRequiredService<ILogger<PostgreSqlPortalEventStream>>(),
+            sp.GetRequiredService<IConfiguration>().GetConnectionString(DataExtensions.ConnectionStringName)
+                ?? throw new InvalidOperationException($"Events:Transport is PostgreSql but ConnectionStrings:{DataExtensions.ConnectionStringName} is not set.")));
+        builder.Services.AddSingleton<IPortalEventStream>(sp => sp.GetRequiredService<IOptions<LiveEventsOptions>>().Value.Transport == EventTransport.PostgreSql
+            ? sp.GetRequiredService<PostgreSqlPortalEventStream>()
+            : sp.GetRequiredService<InProcessPortalEventStream>());
+        builder.Services.AddHostedService<LiveEventTransportService>();
         builder.Services.AddHostedService<StatusHubRelay>();
         return builder;
     }
