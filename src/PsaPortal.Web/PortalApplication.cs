@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
@@ -61,7 +60,7 @@ public static class PortalApplication
         // PostgreSQL it is a table of the database, so every node of a cluster reads and writes the same ring.
         builder.Services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider, ILoggerFactory>((options, services, loggers) =>
             options.XmlRepository = services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.PostgreSql
-                ? new EntityFrameworkCoreXmlRepository<PostgreSqlPortalDbContext>(services, loggers)
+                ? new DatabaseKeyRing(services, LegacyKeyDirectory(services), loggers)
                 : new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(services.GetDataDirectory(), "keys")), loggers));
 
         builder.AddPortalData();
@@ -88,6 +87,11 @@ public static class PortalApplication
         builder.AddBuiltInSandbox();
         return builder;
     }
+
+    /// <summary>Where the key ring was kept before it moved into the PostgreSQL database (not created when missing).</summary>
+    private static string LegacyKeyDirectory(IServiceProvider services) => Path.Combine(
+        Path.GetFullPath(services.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory, services.GetRequiredService<IHostEnvironment>().ContentRootPath),
+        "keys");
 
     /// <summary>
     /// With <c>Sandbox:Enabled</c>, the ConnectWise and Autotask simulators answer under <c>/sandbox</c> in this same

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -100,6 +101,22 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal("owner@msp.example", document.QuerySelector("[data-testid=signed-in-user]")?.TextContent.Trim());
         await using var db = await first.CreateDbContextAsync();
         Assert.True(await ((PostgreSqlPortalDbContext)db).DataProtectionKeys.CountAsync() >= 1);
+    }
+
+    [Fact]
+    public async Task PortalMovedToDatabaseKeyRing_SecretProtectedWithItsOldFileRing_StillReads()
+    {
+        await using var portal = new PortalFactory(new PortalDatabase.PostgreSql(await _server.CreateDatabaseAsync()));
+        // What a portal of before wrote: its key ring as files in <data folder>/keys.
+        var legacy = DataProtectionProvider.Create(new DirectoryInfo(Path.Combine(portal.DataDirectory, "keys")), b => b.SetApplicationName("PsaPortal"));
+        var protectedSecret = legacy.CreateProtector("PsaPortal.Integrations.Secrets.v1").Protect("old-psa-secret");
+
+        var secrets = portal.Services.GetRequiredService<IntegrationSecrets>();
+
+        Assert.Equal("old-psa-secret", secrets.Unprotect(protectedSecret));
+        // The old key keeps serving until it expires; nothing is ever written beside it.
+        Assert.Equal("new-psa-secret", secrets.Unprotect(secrets.Protect("new-psa-secret")));
+        Assert.Single(Directory.GetFiles(Path.Combine(portal.DataDirectory, "keys"), "*.xml"));
     }
 
     [Fact]
