@@ -1,7 +1,7 @@
 using System.Globalization;
-using PsaPortal.CrashTests.Hosting;
-using PsaPortal.CrashTests.Scenario;
 using PsaPortal.CrashTests.Trials;
+using PsaPortal.Testing.BillingScenarios;
+using PsaPortal.Testing.Processes;
 using Xunit.Abstractions;
 
 namespace PsaPortal.CrashTests;
@@ -68,7 +68,7 @@ public sealed class BillingCrashTests(CrashFixture fixture, ITestOutputHelper ou
         var seed = unchecked((fixture.MasterSeed * 31 + vendorSalt) * 1_000 + trial);
         var log = Path.Combine(fixture.LogDirectory, $"portal-{scenario.Vendor}-{fixture.MasterSeed}-{trial}.log");
         File.Delete(log);
-        var result = await new CrashTrial(scenario, log).RunAsync(trial, seed, fixture.KillsPerTrial);
+        var result = await new CrashTrial(scenario, folder, log).RunAsync(trial, seed, fixture.KillsPerTrial);
         fixture.Report.Write(output, result.ReportLine());
         foreach (var problem in result.Problems.Take(30))
         {

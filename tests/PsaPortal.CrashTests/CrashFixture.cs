@@ -1,6 +1,5 @@
 using System.Globalization;
-using PsaPortal.CrashTests.Hosting;
-using PsaPortal.CrashTests.Trials;
+using PsaPortal.Testing.Processes;
 using PsaPortal.Integrations;
 
 namespace PsaPortal.CrashTests;
@@ -22,7 +21,7 @@ public sealed class CrashFixture : IAsyncLifetime
 
     internal SandboxProcess Sandbox { get; private set; } = null!;
 
-    internal TrialReport Report { get; private set; } = null!;
+    internal ArtifactReport Report { get; private set; } = null!;
 
     public int MasterSeed { get; } = Setting("PSAPORTAL_CRASH_SEED", Random.Shared.Next(1, 1_000_000));
 
@@ -32,7 +31,7 @@ public sealed class CrashFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Report = new TrialReport(Path.Combine(BuildOutput.ArtifactsDirectory, "crash-trials.txt"),
+        Report = new ArtifactReport(Path.Combine(BuildOutput.ArtifactsDirectory, "crash-trials.txt"),
             string.Create(CultureInfo.InvariantCulture, $"# Crash trials {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC: master seed {MasterSeed} (replay: PSAPORTAL_CRASH_SEED={MasterSeed}), ")
             + string.Create(CultureInfo.InvariantCulture, $"{CompanyCount} companies, sandbox latency {LatencyMilliseconds}+{JitterMilliseconds} ms, {KillsPerTrial} kills per trial, 2 trials per PSA"));
         Sandbox = await SandboxProcess.StartAsync(MasterSeed, CompanyCount, Path.Combine(LogDirectory, $"sandbox-{MasterSeed}.log"));

@@ -171,7 +171,7 @@ public class LivePortal : IAsyncLifetime
     public static Task ScreenshotAsync(ILocator element, string name) =>
         element.ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png") });
 
-    private static string FindChromium()
+    public static string FindChromium()
     {
         var candidates = new[] { Environment.GetEnvironmentVariable("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser" };
         return candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && File.Exists(c))

@@ -111,4 +111,8 @@ public sealed class SignalRJsonClient : IAsyncDisposable
     }
 }
 
-public sealed record HubInvocation(string Target, JsonElement[] Arguments);
+public sealed record HubInvocation(string Target, JsonElement[] Arguments)
+{
+    /// <summary>When the client parsed the message off the socket (UTC), for latency figures.</summary>
+    public DateTimeOffset ReceivedAt { get; init; } = DateTimeOffset.UtcNow;
+}

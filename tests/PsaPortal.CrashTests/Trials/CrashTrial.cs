@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using PsaPortal.CrashTests.Hosting;
-using PsaPortal.CrashTests.Scenario;
+using PsaPortal.Testing.BillingScenarios;
+using PsaPortal.Testing.Processes;
 using PsaPortal.Web.Features.Billing;
 
 namespace PsaPortal.CrashTests.Trials;
@@ -12,7 +12,7 @@ namespace PsaPortal.CrashTests.Trials;
 /// or while it plans or resumes — as many times as asked, then let a last process finish the run and compare the
 /// sandbox's tables with what the rows demand.
 /// </summary>
-internal sealed class CrashTrial(BillingScenario scenario, string logPath)
+internal sealed class CrashTrial(BillingScenario scenario, PortalDataFolder folder, string logPath)
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan FinishTimeout = TimeSpan.FromMinutes(4);
@@ -45,7 +45,7 @@ internal sealed class CrashTrial(BillingScenario scenario, string logPath)
 
         for (var kill = 1; kill <= kills; kill++)
         {
-            using var portal = await PortalProcess.StartAsync(scenario.Folder.Path, logPath, StartTimeout);
+            using var portal = await PortalProcess.StartAsync(folder.Path, logPath, StartTimeout);
             var started = Stopwatch.StartNew();
             var remaining = Math.Max(1, expectedWrites - writes);
             // Mostly mid-writes (spread so later kills still find writes left); now and then early, while the run is
@@ -100,7 +100,7 @@ internal sealed class CrashTrial(BillingScenario scenario, string logPath)
         }
 
         // The last process is not asked to answer HTTP first: the run's own status says when it is done.
-        using (var last = await PortalProcess.StartAsync(scenario.Folder.Path, logPath, timeout: null))
+        using (var last = await PortalProcess.StartAsync(folder.Path, logPath, timeout: null))
         {
             var deadline = Stopwatch.StartNew();
             while (!await IsFinishedAsync(runId))
@@ -127,7 +127,7 @@ internal sealed class CrashTrial(BillingScenario scenario, string logPath)
         var run = await scenario.GetRunAsync(runId);
         var items = await scenario.GetItemsAsync(runId);
         var problems = new List<string>();
-        problems.AddRange(VerifyRun(run, rows, items));
+        problems.AddRange(BillingRunCheck.Verify(run, rows, items));
         var byKey = items.GroupBy(i => (i.TenantId, i.VendorProductId)).ToDictionary(g => g.Key, g => g.First());
         problems.AddRange(scenario.VerifyPsa(before, after, rows, byKey));
         return new TrialResult(scenario.Vendor, trial, seed, killPoints, rows.Count, expectedWrites,
@@ -137,71 +137,4 @@ internal sealed class CrashTrial(BillingScenario scenario, string logPath)
 
     private async Task<bool> IsFinishedAsync(Guid runId) =>
         (await scenario.GetRunAsync(runId)).Status is not (BillingRunStatus.Queued or BillingRunStatus.Running);
-
-    /// <summary>The run's own record: finished, one row per expected row, each with the outcome and message it must have.</summary>
-    private static IEnumerable<string> VerifyRun(BillingRun run, IReadOnlyList<ExpectedRow> rows, IReadOnlyList<BillingRunItem> items)
-    {
-        var expectedStatus = rows.Any(r => r.ExpectedFailure is not null) ? BillingRunStatus.CompletedWithFailures : BillingRunStatus.Succeeded;
-        if (run.Status != expectedStatus)
-        {
-            yield return $"run {run.Id} ended {run.Status}, expected {expectedStatus}{(run.Error is null ? "" : $": {run.Error}")}";
-        }
-
-        if (run.Total != rows.Count || run.Done != rows.Count || items.Count != rows.Count)
-        {
-            yield return $"run {run.Id} has Total {run.Total}, Done {run.Done} and {items.Count} rows; expected {rows.Count}";
-        }
-
-        foreach (var duplicate in items.GroupBy(i => (i.TenantId, i.VendorProductId)).Where(g => g.Count() > 1))
-        {
-            yield return $"tenant {duplicate.Key.TenantId} product {duplicate.Key.VendorProductId} has {duplicate.Count()} rows";
-        }
-
-        var byKey = items.GroupBy(i => (i.TenantId, i.VendorProductId)).ToDictionary(g => g.Key, g => g.First());
-        foreach (var row in rows)
-        {
-            if (!byKey.TryGetValue((row.TenantId, row.VendorProductId), out var item))
-            {
-                yield return $"{row}: no row in the run";
-                continue;
-            }
-
-            if (row.ExpectedFailure is { } message)
-            {
-                if (item.Outcome != BillingOutcome.Failed || item.Message != message)
-                {
-                    yield return $"{row}: {item.Outcome} \"{item.Message}\", expected Failed \"{message}\"";
-                }
-            }
-            else if (item.Outcome == BillingOutcome.Failed)
-            {
-                if (!row.MayFail)
-                {
-                    yield return $"{row}: Failed \"{item.Message}\", expected {(row.Changes ? "Synced" : "Unchanged")}";
-                }
-                else if (string.IsNullOrWhiteSpace(item.Message))
-                {
-                    yield return $"{row}: Failed without a message";
-                }
-            }
-            else
-            {
-                var expected = row.Changes ? BillingOutcome.Synced : BillingOutcome.Unchanged;
-                if (item.Outcome != expected)
-                {
-                    yield return $"{row}: {item.Outcome}, expected {expected}{(item.Message is null ? "" : $" (\"{item.Message}\")")}";
-                }
-                else if (item.New != row.Count)
-                {
-                    yield return $"{row}: the row records New {item.New}, expected {row.Count}";
-                }
-            }
-        }
-
-        var counted = (Synced: items.Count(i => i.Outcome == BillingOutcome.Synced), Unchanged: items.Count(i => i.Outcome == BillingOutcome.Unchanged), Failed: items.Count(i => i.Outcome == BillingOutcome.Failed));
-        if ((run.Synced, run.Unchanged, run.Failed) != counted)
-        {
-            yield return $"run {run.Id} counts synced {run.Synced}, unchanged {run.Unchanged}, failed {run.Failed}; its rows say {counted.Synced}, {counted.Unchanged}, {counted.Failed}";
-        }
-    }
 }

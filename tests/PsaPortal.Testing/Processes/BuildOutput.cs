@@ -1,7 +1,7 @@
-namespace PsaPortal.CrashTests.Hosting;
+namespace PsaPortal.Testing.Processes;
 
 /// <summary>
-/// Where the programs the crash tests start were built: each project's own <c>bin/&lt;Configuration&gt;/&lt;tfm&gt;</c>
+/// Where the programs the process tests (crash, cluster) start were built: each project's own <c>bin/&lt;Configuration&gt;/&lt;tfm&gt;</c>
 /// folder (the test project references them, so building the tests builds them), in the same configuration as this
 /// test assembly.
 /// </summary>
@@ -18,7 +18,7 @@ internal static class BuildOutput
 
     private static string Program(string projectDirectory, string dll)
     {
-        // This assembly lives in tests/PsaPortal.CrashTests/bin/<Configuration>/<tfm>/.
+        // The test assembly (CrashTests, ClusterTests) lives in tests/<project>/bin/<Configuration>/<tfm>/.
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var targetFramework = testOutput.Name;
         var configuration = testOutput.Parent!.Name;

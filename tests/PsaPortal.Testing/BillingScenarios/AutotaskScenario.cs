@@ -1,19 +1,18 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using PsaPortal.CrashTests.Hosting;
-using PsaPortal.CrashTests.Psa;
+using PsaPortal.Testing.Processes;
 using PsaPortal.Integrations;
 using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Integrations;
 
-namespace PsaPortal.CrashTests.Scenario;
+namespace PsaPortal.Testing.BillingScenarios;
 
 /// <summary>
 /// Autotask: each tenant on its company's Recurring Service contract; counts moved up and down, so every change is a
 /// delta adjustment and a replayed one would double it. Company 3 is mapped to its future-dated renewal, company 4 to
 /// its expired contract and company 5 has a service twice: those rows must fail with DESIGN.md's messages.
 /// </summary>
-internal sealed class AutotaskScenario(PortalDataFolder folder, SandboxProcess sandbox) : BillingScenario(folder, sandbox)
+internal sealed class AutotaskScenario(IPortalStore store, SandboxProcess sandbox) : BillingScenario(store, sandbox)
 {
     public const string UserName = "full@psaportal-sandbox.example";
     public const string Secret = "SbxFullSecret1!";
@@ -39,8 +38,8 @@ internal sealed class AutotaskScenario(PortalDataFolder folder, SandboxProcess s
     protected override void DescribeConnection(Integration integration)
     {
         integration.UserName = UserName;
-        integration.ProtectedSecret = Folder.Secrets.Protect(Secret);
-        integration.ProtectedIntegrationCode = Folder.Secrets.Protect(TrackingIdentifier);
+        integration.ProtectedSecret = Store.Secrets.Protect(Secret);
+        integration.ProtectedIntegrationCode = Store.Secrets.Protect(TrackingIdentifier);
         integration.ZoneDiscoveryUrl = Sandbox.AutotaskZoneDiscoveryUrl;
         integration.ApiVersion = "Autotask REST v1.0";
     }

@@ -1,4 +1,4 @@
-namespace PsaPortal.CrashTests.Scenario;
+namespace PsaPortal.Testing.BillingScenarios;
 
 /// <summary>
 /// One row a run must produce: a tenant's count of one vendor product on its mapped agreement (ConnectWise) or

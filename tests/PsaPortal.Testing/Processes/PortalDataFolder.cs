@@ -4,14 +4,14 @@ using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Integrations;
 
-namespace PsaPortal.CrashTests.Hosting;
+namespace PsaPortal.Testing.Processes;
 
 /// <summary>
 /// The child portal's data folder, seen from the test process: the same SQLite file (<c>psaportal.db</c>) and the same
 /// Data Protection key ring (<c>keys/</c>, application name "PsaPortal"), so what the harness writes — an integration
 /// with protected secrets, mappings, usage, a queued run — is what the portal reads when it starts.
 /// </summary>
-internal sealed class PortalDataFolder : IDisposable
+internal sealed class PortalDataFolder : IPortalStore, IDisposable
 {
     /// <summary>The application name the portal gives Data Protection (PortalApplication.AddPortal).</summary>
     private const string DataProtectionApplicationName = "PsaPortal";

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using PsaPortal.CrashTests.Hosting;
+using PsaPortal.Testing.Processes;
 using PsaPortal.Integrations;
 using PsaPortal.Sandbox.Seed;
 using PsaPortal.Web.Features.Billing;
@@ -10,7 +10,7 @@ using PsaPortal.Web.Features.Mapping;
 using PsaPortal.Web.Features.Platform;
 using PsaPortal.Web.Features.Reference;
 
-namespace PsaPortal.CrashTests.Scenario;
+namespace PsaPortal.Testing.BillingScenarios;
 
 /// <summary>
 /// A portal database prepared as a person would have left it after linking a PSA and mapping every tenant: one
@@ -19,7 +19,7 @@ namespace PsaPortal.CrashTests.Scenario;
 /// trial changes a share of the counts (<see cref="PrepareTrialAsync"/>) so the run has writes to interrupt, and the
 /// expected rows are computed from the PSA's state read just before the run.
 /// </summary>
-internal abstract class BillingScenario(PortalDataFolder folder, SandboxProcess sandbox)
+internal abstract class BillingScenario(IPortalStore store, SandboxProcess sandbox)
 {
     public const string RequestedBy = "crash test";
 
@@ -30,7 +30,7 @@ internal abstract class BillingScenario(PortalDataFolder folder, SandboxProcess 
     protected readonly Dictionary<long, long> AgreementOfTenant = [];
     protected readonly Dictionary<string, long> VendorProductIds = [];
 
-    public PortalDataFolder Folder => folder;
+    public IPortalStore Store => store;
 
     public SandboxProcess Sandbox => sandbox;
 
@@ -42,15 +42,28 @@ internal abstract class BillingScenario(PortalDataFolder folder, SandboxProcess 
 
     public int TenantCount => AgreementOfTenant.Count;
 
-    /// <summary>Migrates the database and writes the organization, the integration, tenants, products, mappings and usage.</summary>
-    public async Task SeedAsync()
+    /// <summary>
+    /// Migrates the database and writes the organization (or uses <paramref name="organizationId"/>, e.g. the one a
+    /// person set up through the portal), the integration, tenants, products, mappings and usage.
+    /// </summary>
+    public async Task SeedAsync(Guid? organizationId = null)
     {
-        await folder.MigrateAsync();
+        await store.MigrateAsync();
         var data = await sandbox.GetDataAsync(Vendor);
         var now = DateTimeOffset.UtcNow;
-        await using var db = folder.CreateDbContext();
-        var organization = new Organization { Name = "Crash Test MSP", CreatedAt = now };
-        db.Organizations.Add(organization);
+        await using var db = store.CreateDbContext();
+        Organization organization;
+        if (organizationId is { } existing)
+        {
+            organization = await db.Organizations.SingleOrDefaultAsync(o => o.Id == existing)
+                ?? throw new InvalidOperationException($"Organization {existing} does not exist in the portal's database.");
+        }
+        else
+        {
+            organization = new Organization { Name = "Crash Test MSP", CreatedAt = now };
+            db.Organizations.Add(organization);
+        }
+
         var integration = new Integration
         {
             OrganizationId = organization.Id,
@@ -125,7 +138,7 @@ internal abstract class BillingScenario(PortalDataFolder folder, SandboxProcess 
         var before = await sandbox.GetDataAsync(Vendor);
         var now = DateTimeOffset.UtcNow;
         var rows = new List<ExpectedRow>();
-        await using var db = folder.CreateDbContext();
+        await using var db = store.CreateDbContext();
         var usage = await db.TenantUsage.Where(u => u.OrganizationId == OrganizationId).ToListAsync();
         var skuOf = VendorProductIds.ToDictionary(p => p.Value, p => p.Key);
         foreach (var (tenantId, products) in AddedProducts(before, random, usage.ToLookup(u => u.TenantId, u => skuOf[u.ProductId])))
@@ -159,7 +172,7 @@ internal abstract class BillingScenario(PortalDataFolder folder, SandboxProcess 
     /// <summary>What a person's Sync now leaves for the engine when the process dies before picking it up: a queued Apply run.</summary>
     public async Task<Guid> InsertQueuedRunAsync()
     {
-        await using var db = folder.CreateDbContext();
+        await using var db = store.CreateDbContext();
         var run = new BillingRun
         {
             OrganizationId = OrganizationId, IntegrationId = IntegrationId, Vendor = Vendor, Mode = BillingRunMode.Apply, Trigger = BillingRunTrigger.Manual,
@@ -172,19 +185,19 @@ internal abstract class BillingScenario(PortalDataFolder folder, SandboxProcess 
 
     public async Task<BillingRun> GetRunAsync(Guid runId)
     {
-        await using var db = folder.CreateDbContext();
+        await using var db = store.CreateDbContext();
         return await db.BillingRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
     }
 
     public async Task<IReadOnlyList<BillingRunItem>> GetItemsAsync(Guid runId)
     {
-        await using var db = folder.CreateDbContext();
+        await using var db = store.CreateDbContext();
         return await db.BillingRunItems.AsNoTracking().Where(i => i.RunId == runId).ToListAsync();
     }
 
     public async Task<IReadOnlyList<BillingWrite>> GetWritesAsync(Guid runId)
     {
-        await using var db = folder.CreateDbContext();
+        await using var db = store.CreateDbContext();
         return await db.BillingWrites.AsNoTracking().Where(w => w.RunId == runId).ToListAsync();
     }
 

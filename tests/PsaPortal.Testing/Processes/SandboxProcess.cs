@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using PsaPortal.Integrations;
 using PsaPortal.Testing;
 
-namespace PsaPortal.CrashTests.Hosting;
+namespace PsaPortal.Testing.Processes;
 
 /// <summary>One call the sandbox answered, as its control API lists it.</summary>
 internal sealed record SandboxRequest(long Sequence, string Method, string Path, int Status)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using PsaPortal.Testing;
 
-namespace PsaPortal.CrashTests.Hosting;
+namespace PsaPortal.Testing.Processes;
 
 /// <summary>
 /// The portal (<c>dotnet PsaPortal.Web.dll</c>) as a child process on a data folder of the test's: its SQLite file and
@@ -25,11 +25,16 @@ internal sealed class PortalProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     /// <summary>
     /// Starts the portal; with a <paramref name="timeout"/>, returns once <c>/health/live</c> answers (the database is
-    /// migrated and seeded by then), without one as soon as the process runs.
+    /// migrated and seeded by then), without one as soon as the process runs. <paramref name="settings"/> (e.g.
+    /// <c>Database:Provider</c>, <c>Scheduler:Clustered</c>) are passed after the defaults below, so they override them.
+    /// <paramref name="environment"/>: see <see cref="ChildProcess.Start"/> (Development serves the build's scripts to a browser).
     /// </summary>
-    public static async Task<PortalProcess> StartAsync(string dataDirectory, string logPath, TimeSpan? timeout)
+    public static async Task<PortalProcess> StartAsync(
+        string dataDirectory, string logPath, TimeSpan? timeout, IReadOnlyDictionary<string, string>? settings = null, string environment = "Production")
     {
         var port = LoopbackPort.Free();
         var baseUrl = $"http://127.0.0.1:{port}";
@@ -47,7 +52,8 @@ internal sealed class PortalProcess : IDisposable
             "--Billing:MaxConcurrentCalls=8",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:PsaPortal=Information",
-        ], logPath);
+            .. (settings ?? new Dictionary<string, string>()).Select(s => $"--{s.Key}={s.Value}"),
+        ], logPath, environment);
         var portal = new PortalProcess(process, baseUrl);
         if (timeout is { } wait)
         {
@@ -64,6 +70,39 @@ internal sealed class PortalProcess : IDisposable
         }
 
         return portal;
+    }
+
+    /// <summary>Waits until <c>/health/ready</c> answers 200 (the database answers and the node takes work).</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The portal at {BaseUrl} exited; see its log.");
+            }
+
+            try
+            {
+                using var response = await _http.GetAsync("/health/ready");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                // Not answering yet.
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The portal at {BaseUrl} was not ready within {timeout.TotalSeconds:0} s.");
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>SIGKILL, with its whole process tree.</summary>

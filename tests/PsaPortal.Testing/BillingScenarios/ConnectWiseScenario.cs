@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using PsaPortal.CrashTests.Hosting;
-using PsaPortal.CrashTests.Psa;
+using PsaPortal.Testing.Processes;
 using PsaPortal.Integrations;
 using PsaPortal.Sandbox.Core;
 using PsaPortal.Sandbox.Seed;
@@ -9,14 +8,14 @@ using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Reference;
 
-namespace PsaPortal.CrashTests.Scenario;
+namespace PsaPortal.Testing.BillingScenarios;
 
 /// <summary>
 /// ConnectWise: each tenant on its company's "Managed Services" agreement; counts changed (PATCH) and products the
 /// agreement lacks added (POST), so a crash can fall between a write and its record. Company 2's SEC-EDR-STD sits on
 /// two agreements and must fail with DESIGN.md's message.
 /// </summary>
-internal sealed class ConnectWiseScenario(PortalDataFolder folder, SandboxProcess sandbox) : BillingScenario(folder, sandbox)
+internal sealed class ConnectWiseScenario(IPortalStore store, SandboxProcess sandbox) : BillingScenario(store, sandbox)
 {
     public const string PublicKey = "SbxFullPublic01";
     public const string PrivateKey = "SbxFullPrivate01";
@@ -35,7 +34,7 @@ internal sealed class ConnectWiseScenario(PortalDataFolder folder, SandboxProces
         integration.SiteUrl = Sandbox.ConnectWiseSiteUrl;
         integration.CompanyId = "sandbox";
         integration.PublicKey = PublicKey;
-        integration.ProtectedPrivateKey = Folder.Secrets.Protect(PrivateKey);
+        integration.ProtectedPrivateKey = Store.Secrets.Protect(PrivateKey);
         integration.ApiVersion = "ConnectWise 2025.1";
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using PsaPortal.Sandbox.Core;
 
-namespace PsaPortal.CrashTests.Psa;
+namespace PsaPortal.Testing.BillingScenarios;
 
 internal sealed record Agreement(long Id, long CompanyId, string Name, bool Cancelled);
 

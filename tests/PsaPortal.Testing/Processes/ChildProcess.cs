@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace PsaPortal.CrashTests.Hosting;
+namespace PsaPortal.Testing.Processes;
 
 /// <summary>
 /// A built .NET program (<c>dotnet Some.dll …</c>) run as a child process, its output appended to a log file so a
@@ -22,7 +22,11 @@ internal sealed class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static ChildProcess Start(string dllPath, IEnumerable<string> arguments, string logPath)
+    /// <param name="environment">
+    /// The host environment (ASPNETCORE_ENVIRONMENT); Production unless a test needs what only Development gives a
+    /// program run from its build output, such as the static web assets (scripts) a browser loads.
+    /// </param>
+    public static ChildProcess Start(string dllPath, IEnumerable<string> arguments, string logPath, string environment = "Production")
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -37,9 +41,9 @@ internal sealed class ChildProcess : IDisposable
             info.ArgumentList.Add(argument);
         }
 
-        // The child reads only what it is given: no Development settings, no console colour codes in the log.
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        // The child reads only what it is given: no Development settings unless asked, no console colour codes in the log.
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
+        info.Environment["DOTNET_ENVIRONMENT"] = environment;
         info.Environment["NO_COLOR"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
