@@ -127,3 +127,28 @@ public sealed class PortalMetricsTests : IAsyncLifetime
     private sealed record Measurement(string Instrument, double Value, Dictionary<string, string> Tags);
 }
 
+/// <summary><c>Metrics:Prometheus</c> serves the meter at <c>/metrics</c>; without it there is no such endpoint.</summary>
+public sealed class PrometheusEndpointTests
+{
+    [Fact]
+    public async Task PrometheusOn_MetricsEndpointServesTheMeter_Off_NoEndpoint()
+    {
+        await using (var on = new PortalFactory(new PortalDatabase.Sqlite(), new Dictionary<string, string?> { ["Metrics:Prometheus"] = "true" }))
+        {
+            on.Services.GetRequiredService<PsaPortal.Web.Features.Live.IPortalEventStream>().Publish(new BillingRunFinished(Guid.NewGuid(), DateTimeOffset.UtcNow, Guid.NewGuid(), Guid.NewGuid(),
+                PsaVendor.ConnectWise, BillingRunMode.Apply, BillingRunStatus.Succeeded, new BillingRunCounts(2, 2, 1, 1, 0), null));
+
+            var response = await on.CreateClient().GetAsync(new Uri("/metrics", UriKind.Relative));
+            var text = await response.Content.ReadAsStringAsync();
+
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("psaportal_billing_runs_finished", text, StringComparison.Ordinal);
+            Assert.Contains("status=\"Succeeded\"", text, StringComparison.Ordinal);
+        }
+
+        await using var off = new PortalFactory(new PortalDatabase.Sqlite());
+        var offResponse = await off.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false }).GetAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.NotEqual(System.Net.HttpStatusCode.OK, offResponse.StatusCode);
+        Assert.DoesNotContain("psaportal_", await offResponse.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}

@@ -97,6 +97,7 @@ internal sealed class SetupRedirectMiddleware(RequestDelegate next, SetupService
         && !path.StartsWithSegments("/_content")
         && !path.StartsWithSegments("/_blazor")
         && !path.StartsWithSegments("/health")
+        && !path.StartsWithSegments("/metrics")
         && !path.StartsWithSegments("/sandbox")
         && !path.StartsWithSegments("/api")
         && !Path.HasExtension(path.Value);
