@@ -55,8 +55,6 @@ public static class PortalApplication
             // Written by Radzen's script, so it cannot be HttpOnly; it holds only a theme name, which App.razor checks.
             options.SameSite = CookieSameSiteMode.Lax;
         });
-        builder.AddPortalData();
-        // After AddPortalData: its migrations run before Data Protection first reads the ring (a table on PostgreSQL).
         builder.Services.AddDataProtection().SetApplicationName("PsaPortal");
         // The key ring lives beside the SQLite file so a restart can still read cookies and stored PSA secrets; on
         // PostgreSQL it is a table of the database, so every node of a cluster reads and writes the same ring.
@@ -65,6 +63,7 @@ public static class PortalApplication
                 ? new DatabaseKeyRing(services, LegacyKeyDirectory(services), loggers)
                 : new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(services.GetDataDirectory(), "keys")), loggers));
 
+        builder.AddPortalData();
         builder.AddPortalHealthChecks();
         builder.AddIdentityFeature();
         builder.AddPortalForwardedHeaders();

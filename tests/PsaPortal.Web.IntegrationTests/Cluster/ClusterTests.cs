@@ -77,6 +77,66 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NodeDiesMidRun_LiveNodeRecoversTheFiring_AndTheJobResumesTheRun()
+    {
+        var connectionString = await _server.CreateDatabaseAsync();
+        await using var portal = new PortalFactory(new PortalDatabase.PostgreSql(connectionString), Clustered);
+        var scheduler = await portal.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        Assert.True(await WaitUntilAsync(() => Task.FromResult(scheduler.Status == SchedulerStatus.Running), TimeSpan.FromSeconds(30)));
+
+        // A permission run another node had started: one result recorded, then that node died mid-run.
+        var run = new PermissionRun { OrganizationId = await portal.AddOrganizationAsync("Northwind MSP"), Vendor = Integrations.PsaVendor.ConnectWise, StartedAt = DateTimeOffset.UtcNow, StartedBy = "test", Total = 1, Passed = 1 };
+        await using (var db = await portal.CreateDbContextAsync())
+        {
+            db.PermissionRuns.Add(run);
+            db.Add(new PermissionRunResult { RunId = run.Id, Order = 1, Capability = "x", Permission = "from the dead node", HowChecked = "x", Outcome = "Passed", CompletedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync();
+        }
+
+        // Its trigger (stored by Quartz itself, so its data is in the store's own format), its firing held by the dead
+        // node, and the dead node's last check-in three seconds ago with a one-second interval.
+        var triggerKey = new TriggerKey("verify-" + run.Id.ToString("N"), "cluster-test");
+        await scheduler.ScheduleTrigger(TriggerBuilder.Create().WithIdentity(triggerKey).ForJob(VerifyPermissionsJob.Key)
+            .UsingJobData(VerifyPermissionsJob.RunIdKey, run.Id.ToString()).StartAt(DateTimeOffset.UtcNow.AddHours(1)).Build(), TriggerConflict.Throw, CancellationToken.None);
+        var died = DateTimeOffset.UtcNow;
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using (var command = new NpgsqlCommand("""
+            INSERT INTO qrtz_scheduler_state (sched_name, instance_name, last_checkin_time, checkin_interval) VALUES ('PsaPortal', 'dead-node', @checkin, 1000);
+            INSERT INTO qrtz_fired_triggers (sched_name, entry_id, trigger_name, trigger_group, instance_name, fired_time, sched_time, priority, state,
+                                             job_name, job_group, is_nonconcurrent, requests_recovery)
+            VALUES ('PsaPortal', 'dead-node-1', @trigger, 'cluster-test', 'dead-node', @checkin, @checkin, 5, 'EXECUTING', @job, @group, false, true);
+            """, connection))
+        {
+            command.Parameters.AddWithValue("checkin", died.AddSeconds(-3).UtcTicks);
+            command.Parameters.AddWithValue("trigger", triggerKey.Name);
+            command.Parameters.AddWithValue("job", VerifyPermissionsJob.Key.Name);
+            command.Parameters.AddWithValue("group", VerifyPermissionsJob.Key.Group);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var finished = await WaitUntilAsync(async () =>
+        {
+            await using var db = await portal.CreateDbContextAsync();
+            return await db.PermissionRuns.AnyAsync(r => r.Id == run.Id && r.FinishedAt != null);
+        }, TimeSpan.FromSeconds(60));
+        var handOver = DateTimeOffset.UtcNow - died;
+
+        Assert.True(finished, "the dead node's firing was never recovered");
+        await using (var db = await portal.CreateDbContextAsync())
+        {
+            var results = await db.Set<PermissionRunResult>().Where(r => r.RunId == run.Id).ToListAsync();
+            Assert.DoesNotContain(results, r => r.Permission == "from the dead node");
+            var resumed = await db.PermissionRuns.SingleAsync(r => r.Id == run.Id);
+            Assert.Equal(results.Count, resumed.Passed + resumed.Failed + resumed.CouldNotCheck);
+        }
+
+        Assert.Empty(await ListAsync(connection, "SELECT instance_name FROM qrtz_scheduler_state WHERE instance_name = 'dead-node'"));
+        Console.WriteLine($"Hand-over after the dead node's last check-in + 3 s: {handOver.TotalSeconds:F1} s");
+        Assert.True(handOver < TimeSpan.FromSeconds(15), $"recovered after {handOver.TotalSeconds:F1} s");
+    }
+
+    [Fact]
     public async Task TwoHostsOnOneDatabase_SecretAndCookieOfOneAreReadByTheOther()
     {
         var connectionString = await _server.CreateDatabaseAsync();
