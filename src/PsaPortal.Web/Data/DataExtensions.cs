@@ -18,7 +18,9 @@ public static class DataExtensions
         services.Configure<DatabaseOptions>(builder.Configuration.GetSection(DatabaseOptions.SectionName));
         services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.SectionName));
 
-        services.AddDbContextFactory<SqlitePortalDbContext>((sp, o) => o.UseSqlite(SqliteConnectionString(sp)));
+        // SQLite writers queue in memory, not on sleeping threads (SqliteWriteGate).
+        services.AddSingleton<SqliteWriteGate>();
+        services.AddDbContextFactory<SqlitePortalDbContext>((sp, o) => o.UseSqlite(SqliteConnectionString(sp)).AddInterceptors(sp.GetRequiredService<SqliteWriteGate>()));
         services.AddDbContextFactory<PostgreSqlPortalDbContext>((sp, o) => o.UseNpgsql(PostgreSqlConnectionString(sp)));
         services.AddSingleton<IDbContextFactory<PortalDbContext>>(sp =>
             sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider switch

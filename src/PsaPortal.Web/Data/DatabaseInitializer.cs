@@ -26,6 +26,21 @@ internal sealed class DatabaseInitializer(
             }
         }
 
+        if (options.Value.Provider == DatabaseProvider.Sqlite)
+        {
+            // Write-ahead logging: readers (every open page) never wait for a writer and a writer waits only for the
+            // one before it, instead of every commit waiting for all readers. The mode is kept in the file.
+            await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken);
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA journal_mode=WAL;";
+            var mode = (string?)await command.ExecuteScalarAsync(cancellationToken);
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                logger.LogWarning("The SQLite database stayed in journal mode {Mode} instead of WAL; pages and writers will wait for each other", mode);
+            }
+        }
+
         foreach (var seeder in seeders)
         {
             await seeder.SeedAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
+using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Infrastructure;
 
@@ -69,6 +70,31 @@ public static class ApiFeature
         return builder;
     }
 
+    /// <summary>Seconds a caller is asked to wait (Retry-After) when the database could not be had in time.</summary>
+    public const int DatabaseBusyRetryAfterSeconds = 2;
+
+    public const string DatabaseBusyTitle = "The database is busy.";
+
+    /// <summary>
+    /// A request that could not get the database within its bound (SQLite held by other writers past the ingest's wait,
+    /// PostgreSQL restarting) is a 503 with Retry-After: nothing was written, and the same request may be sent again.
+    /// </summary>
+    private static async ValueTask<object?> DatabaseBusyFilter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception exception) when (DatabaseFailures.IsTransient(exception) && !context.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("PsaPortal.Web.Features.Api")
+                .LogWarning("{Method} {Path} answered 503: the database was busy ({Error})", context.HttpContext.Request.Method, context.HttpContext.Request.Path, exception.Message);
+            context.HttpContext.Response.Headers.RetryAfter = DatabaseBusyRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, DatabaseBusyTitle,
+                $"The portal could not get its database in time, so nothing of this request was written. Wait {DatabaseBusyRetryAfterSeconds} seconds (Retry-After) and send it again.");
+        }
+    }
+
     public static IEndpointRouteBuilder MapApiFeature(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGroup("/api/v1")
@@ -81,6 +107,8 @@ public static class ApiFeature
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .AddEndpointFilter(DatabaseBusyFilter)
             .MapIngestEndpoints();
 
         // Anything else under /api is a problem details 404 for the client, never the portal's sign-in redirect.

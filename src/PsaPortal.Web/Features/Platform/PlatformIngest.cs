@@ -53,6 +53,9 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
 {
     public const int ChunkSize = 1000;
 
+    /// <summary>How long a batch waits for the database before it gives up with a transient error (the API's 503).</summary>
+    public static readonly TimeSpan DatabaseWait = TimeSpan.FromSeconds(10);
+
     // A concurrent batch can insert the same new key between our read and our write; the retry reads it as existing.
     private const int WriteAttempts = 3;
 
@@ -325,6 +328,8 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
     private async Task<IngestResult> WriteAsync(Guid organizationId, ValidBatch batch, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // An API caller waits at most this long for the database (SQLite's one writer); then the API answers 503.
+        db.Database.SetCommandTimeout(DatabaseWait);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var tenants = await UpsertTenantsAsync(db, organizationId, batch.Tenants, now, cancellationToken);
         var products = await UpsertProductsAsync(db, organizationId, batch.Products, now, cancellationToken);
