@@ -72,6 +72,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public DateTimeOffset FirstFiring { get; private set; }
 
+    /// <summary>When both nodes answered ready: node 2 must have stored the schedules' triggers before <see cref="FirstFiring"/>.</summary>
+    public DateTimeOffset NodesUpAt { get; private set; }
+
     /// <summary>The schedules' integrations and the time each must fire (exactly once).</summary>
     public IReadOnlyList<(Guid IntegrationId, long ScheduleId, DateTimeOffset FiresAt)> Schedules { get; private set; } = [];
 
@@ -109,7 +112,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             await node.Process.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         }
 
-        Report.Write(NullOutput.Instance, $"    nodes up at {DateTimeOffset.UtcNow:HH:mm:ss} UTC; schedules due at {FirstFiring:HH:mm:ss} and {FirstFiring.AddMinutes(1):HH:mm:ss} UTC");
+        NodesUpAt = DateTimeOffset.UtcNow;
+        Report.Write(NullOutput.Instance, $"    nodes up at {NodesUpAt:HH:mm:ss} UTC; schedules due at {FirstFiring:HH:mm:ss} and {FirstFiring.AddMinutes(1):HH:mm:ss} UTC");
 
         var organizationId = await SetUpAdminAsync(Nodes[0]);
         Scenario = new ConnectWiseScenario(Store, Sandbox);
