@@ -75,7 +75,8 @@ internal sealed class LoadBenchmark : IBenchmark
             ["RateLimiting:SignInPerAddress"] = Math.Max(30, sessionCount * 4).ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore.Components.Server"] = arguments.String("circuit-log") ?? "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore.SignalR"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.SignalR"] = arguments.String("circuit-log") ?? "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Http.Connections"] = arguments.String("circuit-log") ?? "Warning",
         });
         portal.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
         portal.StartServer();
@@ -308,7 +309,7 @@ internal sealed class LoadBenchmark : IBenchmark
         Console.WriteLine($"memory (portal, sandbox with its {tenants:N0}-company data and the {sessionCount} clients in one process; portal target < 400 MB): working set " +
             $"p50 {sampler.WorkingSet(0.5)} MB, max {sampler.WorkingSet(1)} MB; managed heap max {sampler.HeapMax} MB");
         Console.WriteLine($"CPU (same process): {cpu.TotalSeconds:F0} s over {measured.TotalSeconds:F0} s = {cpu / measured:F2} of {Environment.ProcessorCount} cores on average, " +
-            $"busiest second {sampler.CpuMax:F2} cores");
+            $"busiest second {sampler.CpuMax:F2} cores; thread pool at most {sampler.ThreadPoolMax.Threads} threads, {sampler.ThreadPoolMax.Queued:N0} work items waiting");
         return errors == 0 ? 0 : 1;
     }
 
@@ -459,6 +460,8 @@ internal sealed class LoadBenchmark : IBenchmark
         private long _lastAt;
         private long _heapMax;
         private double _cpuMax;
+        private int _threadsMax;
+        private long _queueMax;
 
         public ResourceSampler(Process process)
         {
@@ -471,6 +474,9 @@ internal sealed class LoadBenchmark : IBenchmark
         public long HeapMax => _heapMax / 1024 / 1024;
 
         public double CpuMax => _cpuMax;
+
+        /// <summary>The thread pool's most threads and longest queue of waiting work items: a starved pool shows here first.</summary>
+        public (int Threads, long Queued) ThreadPoolMax => (_threadsMax, _queueMax);
 
         public long WorkingSet(double quantile)
         {
@@ -502,6 +508,8 @@ internal sealed class LoadBenchmark : IBenchmark
                 _cpuMax = Math.Max(_cpuMax, cores);
                 _workingSets.Add(_process.WorkingSet64);
                 _heapMax = Math.Max(_heapMax, GC.GetTotalMemory(forceFullCollection: false));
+                _threadsMax = Math.Max(_threadsMax, ThreadPool.ThreadCount);
+                _queueMax = Math.Max(_queueMax, ThreadPool.PendingWorkItemCount);
             }
         }
     }
