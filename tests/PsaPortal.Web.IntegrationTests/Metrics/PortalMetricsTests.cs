@@ -64,11 +64,15 @@ public sealed class PortalMetricsTests : IAsyncLifetime
         // Every request the sandbox answered during the run, by status, is one call in the meter.
         var answered = _portal.Sandbox.Autotask.RequestLog.Entries().Where(e => e.Sequence > before).GroupBy(e => e.Status).ToDictionary(g => g.Key, g => g.Count());
         Assert.True(answered.GetValueOrDefault(200) > 0 && answered.GetValueOrDefault(429) > 0, string.Join(", ", answered.Select(a => $"{a.Key}: {a.Value}")));
+        // An attempt the client gave up on (its 2 s attempt timeout, on a loaded machine) is logged by the sandbox with
+        // the status it sent too late, and counted by the portal as status "none".
+        var noResponse = _measurements.Sum("psaportal.psa.calls", ("vendor", "Autotask"), ("status", "none"));
         foreach (var (status, count) in answered)
         {
-            Assert.Equal(count, _measurements.Sum("psaportal.psa.calls", ("vendor", "Autotask"), ("status", status.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            Assert.InRange(_measurements.Sum("psaportal.psa.calls", ("vendor", "Autotask"), ("status", status.ToString(System.Globalization.CultureInfo.InvariantCulture))), count - noResponse, count);
         }
 
+        Assert.Equal(answered.Values.Sum(), _measurements.Sum("psaportal.psa.calls", ("vendor", "Autotask")));
         Assert.Equal(answered.Values.Sum(), _measurements.Count("psaportal.psa.call.duration"));
         // A throttled attempt is sent again unless it was the last one the pipeline allows.
         var retried429 = _measurements.Sum("psaportal.psa.retries", ("vendor", "Autotask"), ("reason", "429"));
