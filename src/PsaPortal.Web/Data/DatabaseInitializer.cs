@@ -1,11 +1,13 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using PsaPortal.Web.Infrastructure;
 
 namespace PsaPortal.Web.Data;
 
 /// <summary>
 /// Runs before the web server takes requests: applies migrations (when configured to), then each seeder in turn.
-/// The embedded default thereby creates its database on first start.
+/// The embedded default thereby creates its database on first start. On PostgreSQL the whole of it runs under a
+/// database lock (<see cref="ClusterLocks.AcquireStartupAsync"/>), so nodes starting together take turns.
 /// </summary>
 internal sealed class DatabaseInitializer(
     IServiceProvider services,
@@ -15,6 +17,8 @@ internal sealed class DatabaseInitializer(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // One node at a time migrates and seeds a shared PostgreSQL database; the next finds the work done.
+        await using var startup = await services.GetRequiredService<ClusterLocks>().AcquireStartupAsync(cancellationToken);
         if (options.Value.MigrateOnStartup)
         {
             await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken);

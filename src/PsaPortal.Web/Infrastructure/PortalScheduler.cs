@@ -132,8 +132,14 @@ public static class PortalScheduler
 /// advisory lock, held on a connection of its own for as long as the work runs. A node that dies loses its session,
 /// so the lock is released at once and the node that recovers the work can take it. One node: no database lock at all.
 /// </summary>
-public sealed class ClusterLocks(IOptions<SchedulerOptions> scheduler, IConfiguration configuration, ILogger<ClusterLocks> logger)
+public sealed class ClusterLocks(
+    IOptions<SchedulerOptions> scheduler,
+    IOptions<DatabaseOptions> database,
+    IConfiguration configuration,
+    ILogger<ClusterLocks> logger)
 {
+    private const string StartupLockName = "database-startup";
+
     private static readonly IAsyncDisposable Nothing = new Held(null, 0, null);
 
     public bool Enabled => scheduler.Value.Clustered;
@@ -141,11 +147,19 @@ public sealed class ClusterLocks(IOptions<SchedulerOptions> scheduler, IConfigur
     /// <summary>Waits until no other node holds <paramref name="name"/>, then holds it until the result is disposed.</summary>
     public async Task<IAsyncDisposable> AcquireAsync(string name, CancellationToken cancellationToken)
     {
-        if (!Enabled)
-        {
-            return Nothing;
-        }
+        return Enabled ? await HoldAsync(name, cancellationToken) : Nothing;
+    }
 
+    /// <summary>
+    /// Held while a node migrates and seeds the database. On PostgreSQL always, clustered or not: two nodes starting
+    /// together on one database otherwise apply the same migration (42701, column already exists) or create the same
+    /// Identity role (23505) at once, and one of them dies at start-up. SQLite serves one process: nothing to hold.
+    /// </summary>
+    public async Task<IAsyncDisposable> AcquireStartupAsync(CancellationToken cancellationToken) =>
+        database.Value.Provider == DatabaseProvider.PostgreSql ? await HoldAsync(StartupLockName, cancellationToken) : Nothing;
+
+    private async Task<IAsyncDisposable> HoldAsync(string name, CancellationToken cancellationToken)
+    {
         var key = KeyOf(name);
         var connection = new NpgsqlConnection(configuration.GetConnectionString(DataExtensions.ConnectionStringName));
         try
