@@ -128,6 +128,72 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
     }
 
     /// <summary>
+    /// Cancel pressed on the node that is not running the run stops it where it runs: the runner's engine ends it
+    /// (BillingCancelRelay, through the PostgreSQL event stream), no PSA write follows the run's end, and no row is left
+    /// waiting or in flight. Before, the other node marked the run cancelled in the database while the runner went on
+    /// writing.
+    /// </summary>
+    [Fact]
+    [TestOrder(3)]
+    public async Task CancelPressedOnTheOtherNode_StopsTheRunWhereItRuns()
+    {
+        Assert.True(cluster.Nodes.All(n => n.IsAlive), "Both nodes must be up.");
+        var (_, rows) = await cluster.Scenario.PrepareTrialAsync(new Random(cluster.Seed + 2));
+        // Slower PSA calls for this run, so it is still writing when Cancel lands on the other node.
+        await cluster.Sandbox.SetLatencyAsync(PsaVendor.ConnectWise, 60, 10);
+        var expectedWrites = rows.Count(r => r.MustSync && r.Changes);
+        var firstSequence = await cluster.Sandbox.LastSequenceAsync(PsaVendor.ConnectWise);
+        await using var watchers = await WatchAllAsync();
+        var pages = new Dictionary<string, Microsoft.Playwright.IPage>();
+        foreach (var node in cluster.Nodes)
+        {
+            pages[node.Name] = await cluster.OpenBillingPageAsync(node);
+        }
+
+        await pages[cluster.Nodes[0].Name].ClickAsync("[data-testid=sync-now]");
+        var started = await watchers[cluster.Nodes[0].Name].WaitForAsync(e => e.Kind == "billing.started", TimeSpan.FromSeconds(30), "the run's billing.started");
+        var runId = started.RunId!.Value;
+        var runner = await RunnerOfAsync(runId);
+        var other = cluster.Nodes.Single(n => n.Name != runner).Name;
+
+        // Cancel once the run is writing, on the other node's Billing page (live there through the event stream).
+        var clock = Stopwatch.StartNew();
+        while ((await cluster.Sandbox.RequestsAfterAsync(PsaVendor.ConnectWise, firstSequence)).Count(r => r.IsWrite) == 0)
+        {
+            Assert.True(clock.Elapsed < RunTimeout && (await cluster.Scenario.GetRunAsync(runId)).Status is BillingRunStatus.Queued or BillingRunStatus.Running,
+                $"Run {runId} ended or stalled before its first PSA write; there was nothing to cancel.");
+            await Task.Delay(15);
+        }
+
+        await pages[other].ClickAsync("[data-testid=cancel-run]");
+        var sinceCancel = Stopwatch.StartNew();
+        var finished = await watchers[runner].WaitForAsync(e => e.Kind == "billing.finished" && e.RunId == runId, RunTimeout, $"run {runId} finishing on {runner}");
+        var stoppedAfter = sinceCancel.Elapsed;
+        var writesAtEnd = (await cluster.Sandbox.RequestsAfterAsync(PsaVendor.ConnectWise, firstSequence)).Count(r => r.IsWrite);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var writesLater = (await cluster.Sandbox.RequestsAfterAsync(PsaVendor.ConnectWise, firstSequence)).Count(r => r.IsWrite);
+        foreach (var page in pages.Values)
+        {
+            await page.Context.CloseAsync();
+        }
+
+        await cluster.Sandbox.SetLatencyAsync(PsaVendor.ConnectWise, ClusterFixture.LatencyMilliseconds, ClusterFixture.JitterMilliseconds);
+        var run = await cluster.Scenario.GetRunAsync(runId);
+        var items = await cluster.Scenario.GetItemsAsync(runId);
+        var finishedEvents = watchers[other].EventsOf(runId).Count(e => e.Kind == "billing.finished");
+        Write(string.Create(CultureInfo.InvariantCulture,
+            $"cancel across nodes | run {runId} on {runner}, Cancel pressed on {other}, run ended {stoppedAfter.TotalSeconds:0.00} s later | run {run.Status}, {run.Done} of {rows.Count} rows done, ")
+            + $"{string.Join(", ", items.GroupBy(i => i.Outcome).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))} | PSA writes {writesAtEnd} at the end of {expectedWrites} the run needed, {writesLater} 3 s later | finished events on {other}: {finishedEvents}");
+
+        Assert.Equal("Cancelled", finished.Status);
+        Assert.Equal(BillingRunStatus.Cancelled, run.Status);
+        Assert.Equal(writesAtEnd, writesLater);
+        Assert.Equal(1, finishedEvents);
+        Assert.DoesNotContain(items, i => i.Outcome is BillingOutcome.Pending or BillingOutcome.InFlight);
+        Assert.True(writesAtEnd < expectedWrites, $"The run made all {expectedWrites} of its writes: Cancel came too late to show anything.");
+    }
+
+    /// <summary>
     /// SIGKILL to the node running a billing run of a few hundred tenants, mid-run: the other node's Quartz finds the dead
     /// node's job and runs it again, the engine resumes from its journal, and the sandbox ends exactly as the rows demand
     /// (the crash tests' check: every change once, nothing lost, nothing else touched). The hand-over time is from the
@@ -135,7 +201,7 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
     /// and the run's row in the database counting more rows done).
     /// </summary>
     [Fact]
-    [TestOrder(3)]
+    [TestOrder(4)]
     public async Task NodeKilledMidRun_TheOtherNodeTakesTheRunOverAndTheSandboxEndsExact()
     {
         Assert.True(cluster.Nodes.All(n => n.IsAlive), "Both nodes must be up before the kill.");

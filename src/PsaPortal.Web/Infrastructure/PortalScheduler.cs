@@ -151,6 +151,39 @@ public sealed class ClusterLocks(
     }
 
     /// <summary>
+    /// Holds <paramref name="name"/> if no node holds it now, else null at once. One node: always held (there is no
+    /// other node).
+    /// </summary>
+    public async Task<IAsyncDisposable?> TryAcquireAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!Enabled)
+        {
+            return Nothing;
+        }
+
+        var key = KeyOf(name);
+        var connection = new NpgsqlConnection(configuration.GetConnectionString(DataExtensions.ConnectionStringName));
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection);
+            command.Parameters.AddWithValue("key", key);
+            if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return new Held(connection, key, logger);
+            }
+
+            await connection.DisposeAsync();
+            return null;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Held while a node migrates and seeds the database. On PostgreSQL always, clustered or not: two nodes starting
     /// together on one database otherwise apply the same migration (42701, column already exists) or create the same
     /// Identity role (23505) at once, and one of them dies at start-up. SQLite serves one process: nothing to hold.

@@ -47,6 +47,16 @@ public sealed record BillingRunItemChanged(
     public int? EstimatedSecondsLeft { get; init; }
 }
 
+/// <summary>
+/// Someone asked to cancel a run that is executing on another node (<see cref="BillingCancelRelay"/>): the node running
+/// it stops it, as a Cancel pressed on that node would.
+/// </summary>
+public sealed record BillingRunCancelRequested(Guid OrganizationId, DateTimeOffset OccurredAt, Guid IntegrationId, Guid RunId, string RequestedBy)
+    : PortalEvent(OrganizationId, OccurredAt)
+{
+    public override string Kind => "billing.cancel-requested";
+}
+
 /// <summary>A run ended; <paramref name="Error"/> says why when it failed or was cancelled as a whole.</summary>
 public sealed record BillingRunFinished(
     Guid OrganizationId,

@@ -30,6 +30,7 @@ public static class BillingFeature
         builder.Services.AddSingleton<IBillingRuns>(services => services.GetRequiredService<BillingRuns>());
         builder.Services.AddSingleton<IBillingRunQueries>(services => services.GetRequiredService<BillingRuns>());
         builder.Services.AddHostedService<BillingStartup>();
+        builder.Services.AddHostedService<BillingCancelRelay>();
         builder.AddQuartz(quartz => quartz.AddJob<BillingSyncJob>(job => job.WithIdentity(BillingSyncJob.Key).StoreDurably().RequestRecovery()));
         return builder;
     }

@@ -8,6 +8,7 @@ using PsaPortal.Web.Features.Audit;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
+using PsaPortal.Web.Infrastructure;
 using Radzen;
 
 namespace PsaPortal.Web.Features.Billing;
@@ -26,6 +27,7 @@ public sealed class BillingRuns(
     BillingScheduleTriggers triggers,
     IPortalEventStream events,
     AuditLog audit,
+    ClusterLocks clusterLocks,
     TimeProvider time) : IBillingRuns, IBillingRunQueries
 {
     public const int MaxPageSize = 1000;
@@ -157,25 +159,53 @@ public sealed class BillingRuns(
 
         if (!engine.RequestCancel(runId))
         {
-            // Not executing in this process (queued, or waiting to be resumed): it ends here and now.
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var now = time.GetUtcNow();
-            await db.BillingRunItems.Where(i => i.RunId == runId && i.Outcome == BillingOutcome.Pending)
-                .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Skipped).SetProperty(i => i.Message, BillingMessages.Cancelled).SetProperty(i => i.UpdatedAt, now), cancellationToken);
-            await db.BillingRunItems.Where(i => i.RunId == runId && i.Outcome == BillingOutcome.InFlight)
-                .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Failed).SetProperty(i => i.Message, BillingMessages.StoppedWhileInFlight).SetProperty(i => i.UpdatedAt, now),
-                    cancellationToken);
-            var counts = await BillingEngine.CountsAsync(db, runId, cancellationToken);
-            var error = $"Cancelled by {Actor.From(user).Name}.";
-            await db.BillingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, BillingRunStatus.Cancelled).SetProperty(r => r.Error, error).SetProperty(r => r.FinishedAt, now)
-                .SetProperty(r => r.Total, counts.Total).SetProperty(r => r.Done, counts.Done).SetProperty(r => r.Synced, counts.Synced)
-                .SetProperty(r => r.Unchanged, counts.Unchanged).SetProperty(r => r.Failed, counts.Failed), cancellationToken);
-            events.Publish(new BillingRunFinished(run.OrganizationId, now, run.IntegrationId, runId, run.Vendor, run.Mode, BillingRunStatus.Cancelled, counts, error));
+            // Not executing in this process. When no node holds the integration's run lock, nothing executes it (it is
+            // queued, or waiting to be resumed) and it ends here, under the lock so no node picks it up meanwhile. When
+            // another node holds it, that node is running it: a queued run behind it ends here, a running one is
+            // stopped by the node that runs it (BillingCancelRelay), so no row is marked skipped while it is written.
+            await using var held = await clusterLocks.TryAcquireAsync(BillingEngine.ClusterLockName(run.IntegrationId), cancellationToken);
+            if (held is not null)
+            {
+                await EndRunAsync(user, run, onlyIfQueued: false, cancellationToken);
+            }
+            else if (!await EndRunAsync(user, run, onlyIfQueued: true, cancellationToken))
+            {
+                events.Publish(new BillingRunCancelRequested(run.OrganizationId, time.GetUtcNow(), run.IntegrationId, runId, Actor.From(user).Name));
+            }
         }
 
         await audit.RecordAsync(run.OrganizationId, Actor.From(user), "Billing run cancelled", integration!.Vendor.ToString(), $"Run {runId}", cancellationToken);
         return new BillingRequestResult(true, "The run is being cancelled.", runId);
+    }
+
+    /// <summary>Ends a run no process is executing: its waiting rows skipped, rows caught in flight failed. False when
+    /// <paramref name="onlyIfQueued"/> and the run had already left Queued.</summary>
+    private async Task<bool> EndRunAsync(ClaimsPrincipal user, BillingRun run, bool onlyIfQueued, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var error = $"Cancelled by {Actor.From(user).Name}.";
+        var ended = await db.BillingRuns
+            .Where(r => r.Id == run.Id && (r.Status == BillingRunStatus.Queued || (!onlyIfQueued && r.Status == BillingRunStatus.Running)))
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, BillingRunStatus.Cancelled).SetProperty(r => r.Error, error).SetProperty(r => r.FinishedAt, now), cancellationToken);
+        if (ended == 0)
+        {
+            return false;
+        }
+
+        await db.BillingRunItems.Where(i => i.RunId == run.Id && i.Outcome == BillingOutcome.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Skipped).SetProperty(i => i.Message, BillingMessages.Cancelled).SetProperty(i => i.UpdatedAt, now), cancellationToken);
+        await db.BillingRunItems.Where(i => i.RunId == run.Id && i.Outcome == BillingOutcome.InFlight)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Failed).SetProperty(i => i.Message, BillingMessages.StoppedWhileInFlight).SetProperty(i => i.UpdatedAt, now),
+                cancellationToken);
+        var counts = await BillingEngine.CountsAsync(db, run.Id, cancellationToken);
+        await db.BillingRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.Total, counts.Total).SetProperty(r => r.Done, counts.Done).SetProperty(r => r.Synced, counts.Synced)
+            .SetProperty(r => r.Unchanged, counts.Unchanged).SetProperty(r => r.Failed, counts.Failed), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        events.Publish(new BillingRunFinished(run.OrganizationId, now, run.IntegrationId, run.Id, run.Vendor, run.Mode, BillingRunStatus.Cancelled, counts, error));
+        return true;
     }
 
     public async Task<IReadOnlyList<BillingSchedule>> GetSchedulesAsync(ClaimsPrincipal user, PsaVendor vendor, CancellationToken cancellationToken = default)
