@@ -139,8 +139,9 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
     {
         Assert.True(cluster.Nodes.All(n => n.IsAlive), "Both nodes must be up.");
         var (_, rows) = await cluster.Scenario.PrepareTrialAsync(new Random(cluster.Seed + 2));
-        // Slower PSA calls for this run, so it is still writing when Cancel lands on the other node.
-        await cluster.Sandbox.SetLatencyAsync(PsaVendor.ConnectWise, 60, 10);
+        // Much slower PSA calls for this run, so it is still writing seconds after its first write, when Cancel lands on
+        // the other node (at 60 ms a call the whole write phase could end within the click's 1.5 s in CI).
+        await cluster.Sandbox.SetLatencyAsync(PsaVendor.ConnectWise, 300, 20);
         var expectedWrites = rows.Count(r => r.MustSync && r.Changes);
         var firstSequence = await cluster.Sandbox.LastSequenceAsync(PsaVendor.ConnectWise);
         await using var watchers = await WatchAllAsync();

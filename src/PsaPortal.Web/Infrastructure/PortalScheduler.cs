@@ -145,43 +145,15 @@ public sealed class ClusterLocks(
     public bool Enabled => scheduler.Value.Clustered;
 
     /// <summary>Waits until no other node holds <paramref name="name"/>, then holds it until the result is disposed.</summary>
-    public async Task<IAsyncDisposable> AcquireAsync(string name, CancellationToken cancellationToken)
-    {
-        return Enabled ? await HoldAsync(name, cancellationToken) : Nothing;
-    }
+    public async Task<IAsyncDisposable> AcquireAsync(string name, CancellationToken cancellationToken) =>
+        Enabled ? (await HoldAsync(name, wait: true, cancellationToken))! : Nothing;
 
     /// <summary>
     /// Holds <paramref name="name"/> if no node holds it now, else null at once. One node: always held (there is no
     /// other node).
     /// </summary>
-    public async Task<IAsyncDisposable?> TryAcquireAsync(string name, CancellationToken cancellationToken)
-    {
-        if (!Enabled)
-        {
-            return Nothing;
-        }
-
-        var key = KeyOf(name);
-        var connection = new NpgsqlConnection(configuration.GetConnectionString(DataExtensions.ConnectionStringName));
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection);
-            command.Parameters.AddWithValue("key", key);
-            if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
-            {
-                return new Held(connection, key, logger);
-            }
-
-            await connection.DisposeAsync();
-            return null;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    public async Task<IAsyncDisposable?> TryAcquireAsync(string name, CancellationToken cancellationToken) =>
+        Enabled ? await HoldAsync(name, wait: false, cancellationToken) : Nothing;
 
     /// <summary>
     /// Held while a node migrates and seeds the database. On PostgreSQL always, clustered or not: two nodes starting
@@ -189,19 +161,26 @@ public sealed class ClusterLocks(
     /// Identity role (23505) at once, and one of them dies at start-up. SQLite serves one process: nothing to hold.
     /// </summary>
     public async Task<IAsyncDisposable> AcquireStartupAsync(CancellationToken cancellationToken) =>
-        database.Value.Provider == DatabaseProvider.PostgreSql ? await HoldAsync(StartupLockName, cancellationToken) : Nothing;
+        database.Value.Provider == DatabaseProvider.PostgreSql ? (await HoldAsync(StartupLockName, wait: true, cancellationToken))! : Nothing;
 
-    private async Task<IAsyncDisposable> HoldAsync(string name, CancellationToken cancellationToken)
+    /// <summary>The lock on a connection of its own, held until disposed; null when not waiting and another session holds it.</summary>
+    private async Task<IAsyncDisposable?> HoldAsync(string name, bool wait, CancellationToken cancellationToken)
     {
         var key = KeyOf(name);
         var connection = new NpgsqlConnection(configuration.GetConnectionString(DataExtensions.ConnectionStringName));
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection);
+            await using var command = new NpgsqlCommand(wait ? "SELECT pg_advisory_lock(@key)" : "SELECT pg_try_advisory_lock(@key)", connection);
             command.Parameters.AddWithValue("key", key);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return new Held(connection, key, logger);
+            var held = await command.ExecuteScalarAsync(cancellationToken);
+            if (wait || (bool)held!)
+            {
+                return new Held(connection, key, logger);
+            }
+
+            await connection.DisposeAsync();
+            return null;
         }
         catch
         {
