@@ -702,16 +702,24 @@ public sealed class BillingEngine(
     }
 
     /// <summary>Rows not reached are Skipped; rows whose write was in flight fail with why (their journal entry stays Planned).</summary>
+    /// <summary>
+    /// A stopped run's rows: those not reached end Skipped with <paramref name="message"/>, those caught in flight
+    /// Failed (the next run reads the PSA before writing them). For the engine and for a Cancel of a run no process runs.
+    /// </summary>
+    internal static async Task EndUnfinishedRowsAsync(PortalDbContext db, Guid runId, string message, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await db.BillingRunItems.Where(i => i.RunId == runId && i.Outcome == BillingOutcome.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Skipped).SetProperty(i => i.Message, message).SetProperty(i => i.UpdatedAt, now), cancellationToken);
+        await db.BillingRunItems.Where(i => i.RunId == runId && i.Outcome == BillingOutcome.InFlight)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Failed).SetProperty(i => i.Message, BillingMessages.StoppedWhileInFlight).SetProperty(i => i.UpdatedAt, now),
+                cancellationToken);
+    }
+
     private async Task StopRowsAsync(RunContext context, string message)
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         var runId = context.Run.Id;
-        var now = time.GetUtcNow();
-        await db.BillingRunItems.Where(i => i.RunId == runId && i.Outcome == BillingOutcome.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Skipped).SetProperty(i => i.Message, message).SetProperty(i => i.UpdatedAt, now), CancellationToken.None);
-        await db.BillingRunItems.Where(i => i.RunId == runId && i.Outcome == BillingOutcome.InFlight)
-            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Failed).SetProperty(i => i.Message, BillingMessages.StoppedWhileInFlight).SetProperty(i => i.UpdatedAt, now),
-                CancellationToken.None);
+        await EndUnfinishedRowsAsync(db, runId, message, time.GetUtcNow(), CancellationToken.None);
         context.Counter = new BillingRunCounter(await OutcomesAsync(runId, CancellationToken.None), Stopwatch.GetTimestamp());
     }
 

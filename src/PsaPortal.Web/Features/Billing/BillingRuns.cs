@@ -194,11 +194,7 @@ public sealed class BillingRuns(
             return false;
         }
 
-        await db.BillingRunItems.Where(i => i.RunId == run.Id && i.Outcome == BillingOutcome.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Skipped).SetProperty(i => i.Message, BillingMessages.Cancelled).SetProperty(i => i.UpdatedAt, now), cancellationToken);
-        await db.BillingRunItems.Where(i => i.RunId == run.Id && i.Outcome == BillingOutcome.InFlight)
-            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, BillingOutcome.Failed).SetProperty(i => i.Message, BillingMessages.StoppedWhileInFlight).SetProperty(i => i.UpdatedAt, now),
-                cancellationToken);
+        await BillingEngine.EndUnfinishedRowsAsync(db, run.Id, BillingMessages.Cancelled, now, cancellationToken);
         var counts = await BillingEngine.CountsAsync(db, run.Id, cancellationToken);
         await db.BillingRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.Total, counts.Total).SetProperty(r => r.Done, counts.Done).SetProperty(r => r.Synced, counts.Synced)
