@@ -89,9 +89,7 @@ public static class PortalApplication
     }
 
     /// <summary>Where the key ring was kept before it moved into the PostgreSQL database (not created when missing).</summary>
-    private static string LegacyKeyDirectory(IServiceProvider services) => Path.Combine(
-        Path.GetFullPath(services.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory, services.GetRequiredService<IHostEnvironment>().ContentRootPath),
-        "keys");
+    private static string LegacyKeyDirectory(IServiceProvider services) => Path.Combine(services.DataDirectoryPath(), "keys");
 
     /// <summary>
     /// With <c>Sandbox:Enabled</c>, the ConnectWise and Autotask simulators answer under <c>/sandbox</c> in this same

@@ -37,11 +37,15 @@ public static class DataExtensions
     /// <summary>The absolute data directory (SQLite file, key ring), created if missing.</summary>
     public static string GetDataDirectory(this IServiceProvider services)
     {
-        var configured = services.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory;
-        var path = Path.GetFullPath(configured, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
+        var path = services.DataDirectoryPath();
         Directory.CreateDirectory(path);
         return path;
     }
+
+    /// <summary>The absolute data directory as configured, without creating it.</summary>
+    public static string DataDirectoryPath(this IServiceProvider services) =>
+        Path.GetFullPath(services.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory,
+            services.GetRequiredService<IHostEnvironment>().ContentRootPath);
 
     private static string SqliteConnectionString(IServiceProvider services) =>
         services.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
