@@ -61,6 +61,9 @@ internal abstract class SandboxGate : IEndpointFilter
         var started = Stopwatch.GetTimestamp();
         var injected = TimeSpan.Zero;
         var status = 0;
+        // A lost connection is dropped only once the call is in the request log, so a client that sees the reset
+        // and then reads the log finds the call there.
+        var abort = false;
 
         async Task AddDelay(TimeSpan delay)
         {
@@ -78,14 +81,14 @@ internal abstract class SandboxGate : IEndpointFilter
             var roll = stormLeft is null ? Random.Shared.NextDouble() : double.MaxValue;
             if (roll < faults.ConnectionResetRate)
             {
-                http.Abort();
+                abort = true;
                 return Results.Empty;
             }
 
             if (roll < faults.ConnectionResetRate + faults.TimeoutRate)
             {
                 await AddDelay(TimeSpan.FromMilliseconds(faults.TimeoutMilliseconds));
-                http.Abort();
+                abort = true;
                 return Results.Empty;
             }
 
@@ -118,7 +121,7 @@ internal abstract class SandboxGate : IEndpointFilter
                 {
                     // Processed (a write is applied), then the answer is lost.
                     Complete(http);
-                    http.Abort();
+                    abort = true;
                     return Results.Empty;
                 }
             }
@@ -149,6 +152,10 @@ internal abstract class SandboxGate : IEndpointFilter
             var route = (http.GetEndpoint() as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText ?? string.Empty;
             Log.Add(startedAt, request.Method, request.PathBase.Add(request.Path).Value ?? string.Empty, request.QueryString.Value ?? string.Empty, route,
                 status, elapsed.TotalMilliseconds, injected.TotalMilliseconds, http.Items[UserItemKey] as string);
+            if (abort)
+            {
+                http.Abort();
+            }
         }
 
         return Results.Empty;

@@ -213,4 +213,38 @@ public sealed class ConnectWiseLimitsTests(SandboxHost host) : IClassFixture<San
         Assert.Equal(additionsBefore + 1, host.Sandbox.ConnectWise.Data.Additions.Count);
         Assert.Equal(0, host.Sandbox.ConnectWise.RequestLog.Entries()[^1].Status);
     }
+
+    [Theory]
+    [InlineData("reset")]
+    [InlineData("lost")]
+    public async Task DroppedConnection_IsInTheRequestLogWhenTheClientSeesTheDrop(string fault)
+    {
+        // Arrange: a test that reads the log right after its call failed must find the call there. Sixteen clients at
+        // once keep the server's threads busy, as on a loaded machine.
+        host.Sandbox.ConnectWise.Configure(s => s with
+        {
+            Faults = fault == "reset" ? new FaultSettings { ConnectionResetRate = 1 } : new FaultSettings { ResponseLostRate = 1 },
+        });
+        var missing = new System.Collections.Concurrent.ConcurrentBag<string>();
+
+        async Task CallAsync(int client)
+        {
+            using var http = host.ConnectWise();
+            for (var call = 0; call < 25; call++)
+            {
+                var probe = $"?probe={client}-{call}";
+                await Record.ExceptionAsync(() => http.PostAsync("finance/agreements/1/additions" + probe, Json("""{"product":{"identifier":"DNS-FILTER"},"billCustomer":"Billable","quantity":1}""")));
+                if (!host.Sandbox.ConnectWise.RequestLog.Entries().Any(e => e.Query == probe))
+                {
+                    missing.Add(probe);
+                }
+            }
+        }
+
+        // Act
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(c => Task.Run(() => CallAsync(c))));
+
+        // Assert
+        Assert.True(missing.IsEmpty, $"calls not yet in the log when their client saw the drop: {string.Join(", ", missing)}");
+    }
 }
