@@ -17,6 +17,13 @@ public static class HttpAssert
 
     public static List<long> Ids(JsonArray items) => [.. items.Select(i => i!["id"]!.GetValue<long>())];
 
+    /// <summary>
+    /// The answer was held back for the hold, give or take the runtime timer's granularity: a
+    /// timer may fire a millisecond or so before its time (CI once saw 2,999.6 ms for 3,000).
+    /// </summary>
+    public static void HeldBack(TimeSpan answeredAfter, int holdMilliseconds) =>
+        Assert.True(answeredAfter >= TimeSpan.FromMilliseconds(holdMilliseconds - 15), $"answered after {answeredAfter.TotalMilliseconds:F1} ms, expected at least {holdMilliseconds} ms");
+
     public static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 
     public static StringContent Json(object value) => Json(JsonSerializer.Serialize(value));
