@@ -28,6 +28,13 @@ public sealed record PsaResilienceOptions
 
     public TimeSpan BreakerSamplingDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The largest answer PsaPortal reads (every answer is read whole, inside the attempt). A page of 1,000 ConnectWise
+    /// companies is about 2 MB; a bigger answer is refused without retrying, so a broken or hostile PSA cannot fill the
+    /// portal's memory.
+    /// </summary>
+    public long MaxResponseBytes { get; init; } = 32 * 1024 * 1024;
+
     /// <summary>How long calls are refused once the circuit opens (at least half a second).</summary>
     public TimeSpan BreakerBreakDuration { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -144,7 +144,16 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 var response = await base.SendAsync(request, linked.Token).ConfigureAwait(false);
 
                 // Read the body while the budget slot is held: the vendor counts the request until it has answered.
-                await response.Content.LoadIntoBufferAsync(linked.Token).ConfigureAwait(false);
+                try
+                {
+                    await response.Content.LoadIntoBufferAsync(_options.MaxResponseBytes, linked.Token).ConfigureAwait(false);
+                }
+                catch (HttpRequestException tooLarge) when (tooLarge.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
+                {
+                    response.Dispose();
+                    return Outcome.FromException<HttpResponseMessage>(TooLarge(request, response.StatusCode, tooLarge));
+                }
+
                 return Outcome.FromResult(response);
             }
             catch (OperationCanceledException) when (attemptTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -214,6 +223,19 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 innerException: exception),
             _ => Rethrow(exception),
         };
+    }
+
+    /// <summary>
+    /// An answer over <see cref="PsaResilienceOptions.MaxResponseBytes"/>: not retried (the same request brings the same
+    /// answer). A write it answered may have been applied, so that is <see cref="PsaErrorKind.OutcomeUnknown"/>.
+    /// </summary>
+    private PsaException TooLarge(HttpRequestMessage request, HttpStatusCode statusCode, HttpRequestException exception)
+    {
+        var what = $"{_vendor.DisplayName()} answered {request.Method} {request.RequestUri?.AbsolutePath} with more than {_options.MaxResponseBytes / (1024 * 1024.0):0.#} MB, " +
+                   "the most PsaPortal reads of one answer";
+        return PsaRequestOptions.MayReplay(request)
+            ? new PsaException(_vendor, PsaErrorKind.Unavailable, $"{what}. Nothing of it was used.", statusCode, innerException: exception)
+            : OutcomeUnknown(_vendor, request, what, exception, statusCode);
     }
 
     /// <summary>The failure of a write that may or may not have been applied; it was sent once and is not sent again.</summary>

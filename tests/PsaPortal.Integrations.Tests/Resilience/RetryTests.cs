@@ -11,7 +11,6 @@ namespace PsaPortal.Integrations.Tests.Resilience;
 /// <summary>Retries: only transient failures, Retry-After honoured, POST never replayed unless the call is a query.</summary>
 public sealed class RetryTests(SandboxFixture host) : IClassFixture<SandboxFixture>, IDisposable
 {
-    private static readonly ConnectWiseConnection StubSite = new("stub", "na.myconnectwise.net", "acme", "pub", "priv", "5f0c3a8e-6d1b-4c2a-9e47-3b8f2d6a1c90");
 
     public void Dispose() => host.ResetSettings();
 
@@ -65,15 +64,15 @@ public sealed class RetryTests(SandboxFixture host) : IClassFixture<SandboxFixtu
     public async Task Get_ServerErrorsThenSuccess_RetriesWithOneCorrelationId()
     {
         // Arrange: a stub, because the sandbox injects faults at random rates and never answers 503.
-        using var mock = StubCodebase();
-        mock.Expect("https://api-na.myconnectwise.net/v2025_1/apis/3.0/system/info").Respond(HttpStatusCode.InternalServerError, "application/json", """{"code":"ConnectWiseApi","message":"A timeout has occured. Please try again."}""");
-        mock.Expect("https://api-na.myconnectwise.net/v2025_1/apis/3.0/system/info").Respond(HttpStatusCode.ServiceUnavailable);
-        mock.Expect("https://api-na.myconnectwise.net/v2025_1/apis/3.0/system/info").Respond("application/json", """{"version":"v2025.1.0"}""");
+        using var mock = ConnectWiseStub.Handler();
+        mock.Expect(ConnectWiseStub.ApiRoot + "system/info").Respond(HttpStatusCode.InternalServerError, "application/json", """{"code":"ConnectWiseApi","message":"A timeout has occured. Please try again."}""");
+        mock.Expect(ConnectWiseStub.ApiRoot + "system/info").Respond(HttpStatusCode.ServiceUnavailable);
+        mock.Expect(ConnectWiseStub.ApiRoot + "system/info").Respond("application/json", """{"version":"v2025.1.0"}""");
         var calls = new ListCallRecorder();
         using var factory = new PsaClientFactory(calls, new PsaClientFactoryOptions { PrimaryHandler = mock, TimeProvider = new AcceleratedTimeProvider(TestClients.Speed) });
 
         // Act
-        var info = await factory.CreateConnectWise(StubSite).GetSystemInfoAsync();
+        var info = await factory.CreateConnectWise(ConnectWiseStub.Site).GetSystemInfoAsync();
 
         // Assert
         Assert.Equal("v2025.1.0", info.Version);
@@ -196,11 +195,4 @@ public sealed class RetryTests(SandboxFixture host) : IClassFixture<SandboxFixtu
 
     private long SandboxCalls(string pathEnd, string method = "GET") =>
         host.Sandbox.ConnectWise.RequestLog.Entries().Count(e => e.Method == method && e.Path.EndsWith(pathEnd, StringComparison.Ordinal));
-
-    private static MockHttpMessageHandler StubCodebase()
-    {
-        var mock = new MockHttpMessageHandler(BackendDefinitionBehavior.Always);
-        mock.When("https://api-na.myconnectwise.net/login/companyinfo/acme").Respond("application/json", """{"Codebase":"v2025_1/","CompanyID":"acme","IsCloud":"True"}""");
-        return mock;
-    }
 }
