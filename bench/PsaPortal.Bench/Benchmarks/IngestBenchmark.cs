@@ -18,7 +18,10 @@ namespace PsaPortal.Bench.Benchmarks;
 /// The ingest API end to end: 10,000 tenants, then their usage of two products (20,000 reports), pushed in batches
 /// over real HTTP to the portal on a Kestrel loopback port, on SQLite in a temporary folder; then the same usage again
 /// (everything unchanged). The portal runs in this process, so the peak memory is the portal's and the client's
-/// together. Options: --tenants 10000 --batch 1000.
+/// together. Options: --tenants 10000 --batch 1000. With --concurrent-rps N it measures many small batches instead: after
+/// the tenants are stored, N usage batches of --items items a second are sent for --seconds seconds without waiting for
+/// each other (an open loop, as the platform's many agents send them), and it prints the requests/s achieved, p50/p95/p99
+/// latency and the answers that were not 2xx.
 /// </summary>
 internal sealed class IngestBenchmark : IBenchmark
 {
@@ -30,7 +33,8 @@ internal sealed class IngestBenchmark : IBenchmark
 
     public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var tenantCount = arguments.Int("tenants", 10_000);
+        var concurrentRate = arguments.Int("concurrent-rps", 0);
+        var tenantCount = arguments.Int("tenants", concurrentRate > 0 ? 1000 : 10_000);
         var batchSize = arguments.Int("batch", 1000);
         // WebApplicationFactory finds the portal's content root through MvcTestingAppManifest.json in the working folder.
         Directory.SetCurrentDirectory(AppContext.BaseDirectory);
@@ -54,6 +58,13 @@ internal sealed class IngestBenchmark : IBenchmark
             .Select(i => new { externalId = $"TEN-{i:D6}", name = $"Tenant {i} Holdings", domain = $"tenant{i}.example", status = "Active" }).ToArray();
         var usage = tenants.SelectMany((t, i) => PartNumbers.Select(p => new { tenantExternalId = t.externalId, partNumber = p, quantity = (i * 7 + p.Length) % 500, asOf }))
             .ToArray();
+
+        if (concurrentRate > 0)
+        {
+            await MeasureAsync("tenants", client, "/api/v1/tenants/batch", tenants, batchSize, cancellationToken);
+            return await MeasureConcurrentAsync(client, tenants.Select(t => t.externalId).ToArray(), concurrentRate, arguments.Int("items", 10),
+                TimeSpan.FromSeconds(arguments.Int("seconds", 60)), cancellationToken);
+        }
 
         var totalWatch = Stopwatch.StartNew();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
@@ -103,6 +114,59 @@ internal sealed class IngestBenchmark : IBenchmark
         latencies.Sort();
         Console.WriteLine($"{what,-24} {items.Length,7:N0} items in {watch.Elapsed.TotalSeconds,5:F1} s = {items.Length / watch.Elapsed.TotalSeconds,7:N0} items/s; " +
                           $"batch p50 {latencies[latencies.Count / 2]:F0} ms, max {latencies[^1]:F0} ms; created {created:N0}, updated {updated:N0}, unchanged {unchanged:N0}");
+    }
+
+    /// <summary>
+    /// Starts a usage batch every 1/<paramref name="rate"/> s, whatever the earlier ones are doing; each batch reports
+    /// <paramref name="items"/> different tenants' counts, so no batch repeats a key.
+    /// </summary>
+    private static async Task<int> MeasureConcurrentAsync(HttpClient client, string[] tenants, int rate, int items, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        Console.WriteLine($"concurrent: {rate} batches/s of {items} usage items for {duration.TotalSeconds:0} s over {tenants.Length:N0} tenants");
+        var requests = (int)(rate * duration.TotalSeconds);
+        var watch = Stopwatch.StartNew();
+        var sent = new List<Task<(int Status, double Milliseconds)>>(requests);
+        for (var i = 0; i < requests; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / rate) - watch.Elapsed;
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due, cancellationToken);
+            }
+
+            var batch = Enumerable.Range(0, items).Select(k => new
+            {
+                tenantExternalId = tenants[(i * items + k) % tenants.Length], partNumber = PartNumbers[(i + k) % PartNumbers.Length], quantity = (i + k) % 500,
+            }).ToArray();
+            sent.Add(TimedPostAsync(client, batch, cancellationToken));
+        }
+
+        var answers = await Task.WhenAll(sent);
+        watch.Stop();
+        var latencies = answers.Select(a => a.Milliseconds).Order().ToArray();
+        var failed = answers.Where(a => a.Status is < 200 or > 299).ToList();
+        var byStatus = failed.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} x {(g.Key == 0 ? "no answer" : g.Key)}");
+        Console.WriteLine($"{requests:N0} requests in {watch.Elapsed.TotalSeconds:F1} s = {requests / watch.Elapsed.TotalSeconds:F1} requests/s (asked {rate}/s); " +
+                          $"latency p50 {Percentile(latencies, 0.50):F0} ms, p95 {Percentile(latencies, 0.95):F0} ms, p99 {Percentile(latencies, 0.99):F0} ms, max {latencies[^1]:F0} ms");
+        Console.WriteLine($"non-2xx: {failed.Count}{(failed.Count > 0 ? $" ({string.Join(", ", byStatus)})" : "")}");
+        return 0;
+
+        static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+    }
+
+    private static async Task<(int Status, double Milliseconds)> TimedPostAsync<T>(HttpClient client, T[] items, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await client.PostAsJsonAsync("/api/v1/usage/batch", new { items }, JsonSerializerOptions.Web, cancellationToken);
+            await response.Content.ReadAsStringAsync(cancellationToken);
+            return ((int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (HttpRequestException)
+        {
+            return (0, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
     }
 
     private static async Task<JsonElement> PostAsync<T>(HttpClient client, string url, T[] items, CancellationToken cancellationToken)

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using PsaPortal.Testing;
+using PsaPortal.Web.Features.Platform;
 
 namespace PsaPortal.Web.IntegrationTests.Api;
 
@@ -315,6 +317,110 @@ public abstract class IngestApiScenarios : IAsyncLifetime
 
         Assert.Equal("Northwind's", (await (await Api.GetAsync("/api/v1/tenants/SHARED")).JsonAsync(HttpStatusCode.OK)).GetProperty("name").GetString());
         Assert.Equal("Contoso's", (await (await other.GetAsync("/api/v1/tenants/SHARED")).JsonAsync(HttpStatusCode.OK)).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task UsageBatches_200AtOnce_AllSucceedEachWithItsOwnCountsAndTheDatabaseHoldsTheirUnion()
+    {
+        var tenants = Enumerable.Range(1, 50).Select(i => new { externalId = $"T-{i}", name = $"Tenant {i}" }).ToArray();
+        await (await Api.PostJsonAsync("/api/v1/tenants/batch", new { items = tenants })).JsonAsync(HttpStatusCode.OK);
+        await (await Api.PostJsonAsync("/api/v1/products/batch", new { items = Products })).JsonAsync(HttpStatusCode.OK);
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        // Batch i reports 1 to 4 counts (so a batch answered with another's counts shows), each at its own as-of.
+        var batches = Enumerable.Range(0, 200).Select(i => Enumerable.Range(0, 1 + i % 4).Select(k => new
+        {
+            tenantExternalId = $"T-{1 + (i + k * 13) % 50}", partNumber = k % 2 == 0 ? "SEC-EDR-STD" : "BKP-M365-USER", quantity = i * 10 + k,
+            asOf = start.AddMinutes(i).ToString("O"),
+        }).ToArray()).ToArray();
+
+        var responses = await Task.WhenAll(batches.Select(async items => await (await Api.PostJsonAsync("/api/v1/usage/batch", new { items })).JsonAsync(HttpStatusCode.OK)));
+
+        Assert.All(batches.Zip(responses), sent => Assert.Equal((sent.First.Length, 0, 0), Counts(sent.Second)));
+        var reports = batches.SelectMany(b => b).ToList();
+        await using var db = await _portal.Factory.CreateDbContextAsync();
+        var stored = await (from h in db.TenantUsageHistory
+            join t in db.Tenants on h.TenantId equals t.Id
+            join p in db.VendorProducts on h.ProductId equals p.Id
+            select new { Tenant = t.ExternalId, p.PartNumber, h.Quantity }).ToListAsync();
+        Assert.Equal(reports.Select(r => (r.tenantExternalId, r.partNumber, r.quantity)).Order(), stored.Select(h => (h.Tenant, h.PartNumber, h.Quantity)).Order());
+        var newest = reports.GroupBy(r => (r.tenantExternalId, r.partNumber)).Select(g => (g.Key.tenantExternalId, g.Key.partNumber, g.MaxBy(r => r.asOf)!.quantity));
+        var current = await (from u in db.TenantUsage
+            join t in db.Tenants on u.TenantId equals t.Id
+            join p in db.VendorProducts on u.ProductId equals p.Id
+            select new { Tenant = t.ExternalId, p.PartNumber, u.Quantity }).ToListAsync();
+        Assert.Equal(newest.Order(), current.Select(u => (u.Tenant, u.PartNumber, u.Quantity)).Order());
+    }
+
+    [Fact]
+    public async Task BatchesWrittenTogether_OnTheSameKeys_CountAsIfWrittenOneAfterAnother()
+    {
+        await (await Api.PostJsonAsync("/api/v1/tenants/batch", new { items = new[] { new { externalId = "SAME", name = "Same" } } })).JsonAsync(HttpStatusCode.OK);
+        await (await Api.PostJsonAsync("/api/v1/products/batch", new { items = Products })).JsonAsync(HttpStatusCode.OK);
+        var ingest = _portal.Factory.Services.GetRequiredService<PlatformIngest>();
+        var asOf = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).ToString("O");
+
+        // Sent at once, they are written in groups: a new tenant and one usage report (same tenant, product and as-of) in
+        // each, every batch with its own values, so the first to be written creates them and each later one updates them.
+        var writes = Enumerable.Range(1, 40).Select(i => ingest.IngestAsync(_portal.OrganizationId, new PlatformBatch
+        {
+            Tenants = [new TenantInput { ExternalId = "NEW", Name = $"New {i}" }],
+            Usage = [new UsageInput { TenantExternalId = "SAME", PartNumber = "SEC-EDR-STD", Quantity = i, AsOf = asOf }],
+        }, "test")).ToList();
+        var results = await Task.WhenAll(writes);
+
+        Assert.All(results, r => Assert.Equal((1, 1), (r.Tenants.Total, r.Usage.Total)));
+        Assert.Equal(new IngestCounts(1, 39, 0), results.Aggregate(IngestCounts.None, (sum, r) => sum + r.Tenants));
+        Assert.Equal(new IngestCounts(1, 39, 0), results.Aggregate(IngestCounts.None, (sum, r) => sum + r.Usage));
+        await using var db = await _portal.Factory.CreateDbContextAsync();
+        var tenant = await db.Tenants.SingleAsync(t => t.ExternalId == "NEW");
+        var history = await db.TenantUsageHistory.SingleAsync();
+        var current = await db.TenantUsage.SingleAsync();
+        // The last batch written (Created first) holds: its name and quantity belong to the same batch.
+        var last = int.Parse(tenant.Name["New ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal((last, last), (history.Quantity, current.Quantity));
+    }
+
+    [Fact]
+    public async Task BatchesWrittenTogether_OneTheDatabaseRefuses_FailsWithItsOwnErrorAndTheOthersAreWritten()
+    {
+        await RefuseTenantRefusedAsync();
+        var ingest = _portal.Factory.Services.GetRequiredService<PlatformIngest>();
+        var names = Enumerable.Range(1, 30).Select(i => i == 15 ? "T-REFUSED" : $"T-{i}").ToList();
+
+        // Sent at once, they queue behind each other and are written in groups; one group holds the refused tenant.
+        var writes = names.Select(name => ingest.IngestAsync(_portal.OrganizationId, new PlatformBatch { Tenants = [new TenantInput { ExternalId = name, Name = name }] }, "test"))
+            .ToList();
+        await Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        var refused = await Assert.ThrowsAsync<DbUpdateException>(() => writes[14]);
+        Assert.Contains("refused by the test", refused.InnerException?.Message);
+        Assert.All(writes.Where((_, i) => i != 14), w => Assert.Equal(new IngestCounts(1, 0, 0), w.Result.Tenants));
+        await using var db = await _portal.Factory.CreateDbContextAsync();
+        Assert.Equal(names.Where(n => n != "T-REFUSED").Order(), (await db.Tenants.Select(t => t.ExternalId).ToListAsync()).Order());
+    }
+
+    /// <summary>A trigger refuses tenant T-REFUSED: a write-time failure of one batch that validation cannot see coming.</summary>
+    private async Task RefuseTenantRefusedAsync()
+    {
+        await using var db = await _portal.Factory.CreateDbContextAsync();
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlRawAsync("""
+                CREATE TRIGGER refuse_tenant BEFORE INSERT ON "Tenants" WHEN NEW."ExternalId" = 'T-REFUSED'
+                BEGIN SELECT RAISE(ABORT, 'tenant T-REFUSED refused by the test trigger'); END;
+                """);
+        }
+        else
+        {
+            await db.Database.ExecuteSqlRawAsync("""
+                CREATE FUNCTION refuse_tenant() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW."ExternalId" = 'T-REFUSED' THEN RAISE EXCEPTION 'tenant T-REFUSED refused by the test trigger'; END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER refuse_tenant BEFORE INSERT ON "Tenants" FOR EACH ROW EXECUTE FUNCTION refuse_tenant();
+                """);
+        }
     }
 
     private async Task SeedTenantsAndProductsAsync()

@@ -110,6 +110,28 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
     }
 
+    [Fact]
+    public async Task IngestQueuedBehindABatchWaitingForTheDatabase_Answers503WithinItsOwnWait()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _portal.Client.GetAsync("/api/v1/tenants")).StatusCode);
+        await using var holder = await _portal.Factory.CreateDbContextAsync();
+        await using var transaction = await holder.Database.BeginTransactionAsync();
+        var first = _portal.Client.PostAsJsonAsync("/api/v1/tenants/batch",
+            new { items = new[] { new { externalId = "BUSY-1", name = "Busy one" } } }, JsonSerializerOptions.Web);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var watch = Stopwatch.StartNew();
+
+        // Queued while the writer waits for the database with the first batch, then given only what is left of its own wait.
+        var second = await _portal.Client.PostAsJsonAsync("/api/v1/tenants/batch",
+            new { items = new[] { new { externalId = "BUSY-2", name = "Busy two" } } }, JsonSerializerOptions.Web);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await first).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(ApiFeature.DatabaseBusyRetryAfterSeconds), second.Headers.RetryAfter?.Delta);
+        Assert.InRange(watch.Elapsed, PlatformIngest.DatabaseWait - TimeSpan.FromSeconds(1), PlatformIngest.DatabaseWait + TimeSpan.FromSeconds(3));
+        Assert.Equal(0, (await _portal.CountsAsync()).Tenants);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var watch = Stopwatch.StartNew();

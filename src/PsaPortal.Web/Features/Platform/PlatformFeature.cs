@@ -10,6 +10,8 @@ public static class PlatformFeature
     public static IHostApplicationBuilder AddPlatformFeature(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PlatformIngest>();
+        // Its writer drains the queue of validated batches, and stops with the host.
+        builder.Services.AddHostedService(services => services.GetRequiredService<PlatformIngest>());
         builder.Services.AddSingleton<PlatformData>();
         builder.Services.AddSingleton<PlatformImport>();
         return builder;
