@@ -132,6 +132,34 @@ public abstract class BillingResumeScenarios : IAsyncLifetime
         Assert.Equal(quantity + 2, world.UnitsToday(crash.Row.LinePsaId!.Value));
     }
 
+    [Fact]
+    public async Task Resume_RowsStoredOnlyPartWay_AreBuiltAgainWhole_NoRowTwiceOrMissing()
+    {
+        var world = await BillingWorld.CreateAsync(_portal, PsaVendor.ConnectWise);
+        var integration = (await _portal.Get<IntegrationService>().FindAsync(_portal.OrganizationId, world.Vendor))!;
+        var run = new BillingRun
+        {
+            OrganizationId = _portal.OrganizationId, IntegrationId = integration.Id, Vendor = world.Vendor, Mode = BillingRunMode.Apply, Trigger = BillingRunTrigger.Manual,
+            RequestedBy = "admin@northwind.example", Status = BillingRunStatus.Running, CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-1), StartedAt = DateTimeOffset.UtcNow.AddMinutes(-1),
+        };
+        var rows = await _portal.Get<BillingRowSource>().BuildAsync(integration, run.Id, null, CancellationToken.None);
+        // A process killed after the first of the store's chunks: some rows, and the run's Total (written with the last) still 0.
+        await using (var db = await _portal.Factory.CreateDbContextAsync())
+        {
+            db.BillingRuns.Add(run);
+            db.BillingRunItems.AddRange(rows.Take(rows.Count / 2));
+            await db.SaveChangesAsync();
+        }
+
+        await _portal.Get<BillingEngine>().RunAsync(run.Id, CancellationToken.None);
+
+        var ended = await world.WaitForEndAsync(run.Id);
+        var stored = await world.RowsAsync(run.Id);
+        Assert.Equal((rows.Count, rows.Count, rows.Count), (ended.Total, ended.Done, stored.Count));
+        Assert.Equal(rows.Select(r => (r.TenantId, r.VendorProductId)).Order(), stored.Select(r => (r.TenantId, r.VendorProductId)).Order());
+        Assert.DoesNotContain(stored, r => r.Outcome is BillingOutcome.Pending or BillingOutcome.InFlight);
+    }
+
     private sealed record Crash(Guid RunId, BillingRunItem Row, IReadOnlyDictionary<long, DateTimeOffset?> FinalRows);
 
     /// <summary>

@@ -82,4 +82,34 @@ public sealed class NotificationRunTests : IAsyncLifetime
         Assert.All(failedRows, r => Assert.Contains($"- {r.TenantName} · {r.VendorProductName} (company {r.CompanyName}, contract {r.AgreementName}): {r.Message}", mail.Text));
         Assert.Single(_webhook.Received);
     }
+
+    [Fact]
+    public async Task ThePortalStopping_WhileTheNotificationIsOnItsWay_SaysItWasNotSent_InsteadOfAnError()
+    {
+        var world = await BillingWorld.CreateAsync(_portal, PsaVendor.Autotask);
+        var saved = await _portal.Get<BillingNotificationService>().SaveAsync(_portal.Admin, PsaVendor.Autotask, new BillingNotificationInput
+        {
+            WebhookUrl = _webhook.Url, Secret = WebhookSecretChange.Enter, EnteredSecret = Secret,
+        });
+        Assert.True(saved.Succeeded, saved.Message);
+        _webhook.AnswerAfter(TimeSpan.FromMinutes(5));
+
+        var started = await _portal.Get<IBillingRuns>().SyncNowAsync(_portal.Admin, PsaVendor.Autotask);
+        var run = await world.WaitForEndAsync(started.RunId!.Value);
+        Assert.Equal(BillingRunStatus.CompletedWithFailures, run.Status);
+        // The webhook is held by the receiver (its attempt timeout is 10 s): stop the portal while it waits.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        _portal.Get<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!_portal.Factory.LogLines.Any(l => l.Contains($"did not send for run {run.Id}: the portal was stopping", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no 'the portal was stopping' warning:\n" + string.Join("\n", _portal.Factory.LogLines.Where(l => l.Contains("notif", StringComparison.OrdinalIgnoreCase))));
+            await Task.Delay(50);
+        }
+
+        var line = _portal.Factory.LogLines.First(l => l.Contains($"did not send for run {run.Id}", StringComparison.Ordinal));
+        Assert.StartsWith("Warning ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(_portal.Factory.LogLines, l => l.StartsWith("Error ", StringComparison.Ordinal) && l.Contains("notifi", StringComparison.OrdinalIgnoreCase));
+    }
 }

@@ -40,6 +40,9 @@ public sealed class BillingEngine(
     /// <summary>Rows per re-read when settling, and rows per plan unless the PSA reads more at once (<see cref="IBillingPsa.RowsPerPlan"/>).</summary>
     public const int ChunkSize = 500;
 
+    /// <summary>Rows a new run stores per transaction.</summary>
+    private const int StoreChunkSize = 500;
+
     /// <summary>Writes journalled in one transaction before any of them is sent.</summary>
     public const int WritesPerBatch = 100;
 
@@ -224,9 +227,17 @@ public sealed class BillingEngine(
 
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            if (await db.BillingRunItems.AnyAsync(i => i.RunId == run.Id, cancellationToken))
+            // Rows stored whole (the run's Total is written with their last chunk) are the run's; a store cut off part-way
+            // is undone and the rows built again.
+            var stored = await db.BillingRunItems.CountAsync(i => i.RunId == run.Id, cancellationToken);
+            if (stored > 0 && stored == run.Total)
             {
                 return null;
+            }
+
+            if (stored > 0)
+            {
+                await db.BillingRunItems.Where(i => i.RunId == run.Id).ExecuteDeleteAsync(cancellationToken);
             }
         }
 
@@ -245,12 +256,24 @@ public sealed class BillingEngine(
         var run = context.Run;
         if (built is not null)
         {
-            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            db.BillingRunItems.AddRange(built);
-            run.Total = built.Count;
-            db.BillingRuns.Attach(run);
-            db.Entry(run).Property(r => r.Total).IsModified = true;
-            await db.SaveChangesAsync(CancellationToken.None);
+            // In chunks, each in a transaction of its own: on SQLite the portal has one writer at a time, and 20,000 rows
+            // in one transaction held every other writer (the ingest API) for 9 s. The run's Total goes with the last
+            // chunk and says the rows are complete (BuildRowsAsync).
+            // No rows at all is one empty chunk, which still writes the Total.
+            var chunks = built.Chunk(StoreChunkSize).DefaultIfEmpty([]).ToList();
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+                db.BillingRunItems.AddRange(chunks[i]);
+                if (i == chunks.Count - 1)
+                {
+                    run.Total = built.Count;
+                    db.BillingRuns.Attach(run);
+                    db.Entry(run).Property(r => r.Total).IsModified = true;
+                }
+
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
         }
 
         context.Counter = new BillingRunCounter(await OutcomesAsync(run.Id, CancellationToken.None), Stopwatch.GetTimestamp());
@@ -701,7 +724,6 @@ public sealed class BillingEngine(
             .SetProperty(r => r.Failed, counts.Failed), CancellationToken.None);
     }
 
-    /// <summary>Rows not reached are Skipped; rows whose write was in flight fail with why (their journal entry stays Planned).</summary>
     /// <summary>
     /// A stopped run's rows: those not reached end Skipped with <paramref name="message"/>, those caught in flight
     /// Failed (the next run reads the PSA before writing them). For the engine and for a Cancel of a run no process runs.
@@ -775,6 +797,13 @@ public sealed class BillingEngine(
             try
             {
                 await notifier.NotifyAsync(run, failed, lifetime.ApplicationStopping);
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                // The run ended as the portal stopped: say so plainly instead of logging the cancellation as an error.
+                logger.LogWarning("Billing failure notifier {Notifier} did not send for run {RunId}: the portal was stopping", notifier.GetType().Name, run.Id);
+                jobLog.Write(run.OrganizationId, run.Vendor, JobName, LogLevelName.Warning,
+                    $"Failure notification for run {run.Id} was not sent: the portal was stopping as the run ended. The run's failed rows are on its page.");
             }
             catch (Exception exception)
             {

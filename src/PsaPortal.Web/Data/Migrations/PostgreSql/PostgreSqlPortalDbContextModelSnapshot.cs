@@ -476,6 +476,8 @@ namespace PsaPortal.Web.Data.Migrations.PostgreSql
                     b.HasIndex("RunId", "TenantId", "VendorProductId")
                         .IsUnique();
 
+                    b.HasIndex("RunId", "TenantName", "VendorProductName", "Id");
+
                     b.ToTable("BillingRunItems");
                 });
 

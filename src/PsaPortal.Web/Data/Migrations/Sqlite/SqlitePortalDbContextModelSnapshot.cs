@@ -442,6 +442,8 @@ namespace PsaPortal.Web.Data.Migrations.Sqlite
                     b.HasIndex("RunId", "TenantId", "VendorProductId")
                         .IsUnique();
 
+                    b.HasIndex("RunId", "TenantName", "VendorProductName", "Id");
+
                     b.ToTable("BillingRunItems");
                 });
 
