@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Api;
 using PsaPortal.Web.Features.SystemLogs;
 
 namespace PsaPortal.EndToEnd.Tests;
@@ -108,7 +109,7 @@ public sealed class SecretLeakTests(PortalUnderTest portal)
             Assert.True(await db.SystemLog.CountAsync(e => e.OrganizationId == organization.Id) > 5, "the cycle should have left System Logs rows");
         }
 
-        foreach (var secret in Secrets.Append(token).Append(token[(token.LastIndexOf('_') + 1)..]))
+        foreach (var secret in Secrets.Append(token).Append(token[^ApiKeyToken.SecretLength..]))
         {
             Assert.DoesNotContain(secret, html.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);

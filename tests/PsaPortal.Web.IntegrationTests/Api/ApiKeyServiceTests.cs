@@ -125,5 +125,28 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
         Assert.NotNull((await Keys.ListAsync(Admin)).Single().RevokedAt);
     }
 
+    [Fact]
+    public async Task Check_WhileAnotherWriterHoldsTheDatabase_AcceptsTheKey_AndNotesItsUseOnTheNextRequest()
+    {
+        var token = (await Keys.CreateAsync(Admin, "Busy")).Token!;
+        await using (var holder = await _factory.CreateDbContextAsync())
+        {
+            await using var transaction = await holder.Database.BeginTransactionAsync();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+
+            var (check, identity) = await Keys.CheckAsync(token);
+
+            // Before: the LastUsedAt write slept in SQLite's busy retry and then failed the request with a 500.
+            Assert.Equal(ApiKeyCheck.Valid, check);
+            Assert.Equal("Busy", identity!.Name);
+            Assert.InRange(watch.Elapsed, ApiKeyService.LastUsedWait * 0.9, ApiKeyService.LastUsedWait * 5);
+            await transaction.RollbackAsync();
+        }
+
+        Assert.Null((await Keys.ListAsync(Admin)).Single().LastUsedAt);
+        Assert.Equal(ApiKeyCheck.Valid, (await Keys.CheckAsync(token)).Check);
+        Assert.NotNull((await Keys.ListAsync(Admin)).Single().LastUsedAt);
+    }
+
     private System.Security.Claims.ClaimsPrincipal Admin => ApiPortal.User(_organizationId, PortalRoles.Admin);
 }

@@ -105,7 +105,7 @@ public abstract class SecretSinkScenarios : IAsyncLifetime
         // An API key: created (its token shown once), used, refused when wrong, met with malformed and hostile bodies.
         var created = await _portal.Get<ApiKeyService>().CreateAsync(_portal.Admin, "Vendor platform");
         var token = created.Token!;
-        var tokenSecret = token[(token.LastIndexOf('_') + 1)..];
+        var tokenSecret = token[^ApiKeyToken.SecretLength..];
         using (var api = new HttpClient { BaseAddress = new Uri(_portal.BaseUrl) })
         {
             foreach (var (auth, body) in new[]

@@ -31,12 +31,15 @@ public sealed record ApiKeyIdentity(Guid KeyId, Guid OrganizationId, string Name
 /// Creates, lists and revokes an organization's API keys (Admins only: the service refuses anyone else, whatever
 /// page called it) and checks the tokens the API receives.
 /// </summary>
-public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, AuditLog audit, TimeProvider time)
+public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, AuditLog audit, TimeProvider time, ILogger<ApiKeyService> logger)
 {
     public const string AdminsOnly = "Only Admins can manage API keys.";
 
     /// <summary>LastUsedAt is written at most this often per key, so a busy key does not write on every request.</summary>
     public static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a request waits for the database to note its key's use before it goes on without.</summary>
+    public static readonly TimeSpan LastUsedWait = TimeSpan.FromSeconds(2);
 
     public async Task<IReadOnlyList<ApiKeyRow>> ListAsync(ClaimsPrincipal user, CancellationToken cancellationToken = default)
     {
@@ -134,12 +137,33 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
         var staleBefore = now - LastUsedResolution;
         if (key.LastUsedAt is null || key.LastUsedAt < staleBefore)
         {
-            // Conditional, so concurrent requests write it once.
-            await db.ApiKeys.Where(k => k.Id == key.Id && (k.LastUsedAt == null || k.LastUsedAt < staleBefore))
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+            await NoteUsedAsync(db, key.Id, staleBefore, now, cancellationToken);
         }
 
         return (ApiKeyCheck.Valid, new ApiKeyIdentity(key.Id, key.OrganizationId, key.Name, key.Prefix));
+    }
+
+    /// <summary>
+    /// LastUsedAt is bookkeeping, and must never fail the request it notes. It is written in a transaction, so on SQLite
+    /// it waits its turn among the portal's writers (a bare statement slept a thread in SQLite's busy retry and answered
+    /// 500 when the file stayed locked), for <see cref="LastUsedWait"/> at most; a database that busy leaves it for the
+    /// key's next request. Conditional, so concurrent requests write it once.
+    /// </summary>
+    private async Task NoteUsedAsync(PortalDbContext db, Guid keyId, DateTimeOffset staleBefore, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            db.Database.SetCommandTimeout(LastUsedWait);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.ApiKeys.Where(k => k.Id == keyId && (k.LastUsedAt == null || k.LastUsedAt < staleBefore))
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (Exception e) when (DatabaseFailures.IsTransient(e))
+        {
+            logger.LogWarning("API key {KeyId} was used, but the database was too busy to note it within {Wait} s; its next request notes it ({Reason})",
+                keyId, LastUsedWait.TotalSeconds, e.Message);
+        }
     }
 
     private static bool IsAdmin(ClaimsPrincipal user, out Guid organizationId)
