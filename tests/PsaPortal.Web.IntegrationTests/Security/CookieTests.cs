@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -71,9 +72,7 @@ public sealed class CookieTests : IAsyncLifetime
         var (dashboard, document) = await browser.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
 
-        var form = document.QuerySelectorAll<IHtmlFormElement>("form").Single(f => f.GetAttribute("action")?.EndsWith("account/logout", StringComparison.Ordinal) == true);
-        var fields = form.QuerySelectorAll<IHtmlInputElement>("input[name]").ToDictionary(i => i.Name!, i => i.Value ?? "");
-        var signOut = await browser.Client.PostAsync("/account/logout", new FormUrlEncodedContent(fields));
+        var signOut = await SignOutAsync(browser, document);
         var (after, _) = await browser.GetAsync("/");
 
         Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
@@ -81,6 +80,47 @@ public sealed class CookieTests : IAsyncLifetime
         Assert.True(cleared.Expires < DateTimeOffset.UtcNow);
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
         Assert.StartsWith("/account/login", after.Headers.Location!.OriginalString.Replace("http://localhost", "", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SecurityStamp_IsCheckedEveryMinute()
+    {
+        var options = _portal.Factory.Services.GetRequiredService<IOptions<SecurityStampValidatorOptions>>().Value;
+
+        Assert.Equal(TimeSpan.FromMinutes(1), options.ValidationInterval);
+    }
+
+    [Fact]
+    public async Task SignOut_ACopyOfTheCookieTakenBefore_NoLongerSignsIn()
+    {
+        // The stamp is checked on every request here instead of every minute, so the test need not wait a minute.
+        await using var host = _portal.Factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero)));
+        var browser = new PortalBrowser(host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
+        await browser.GetAsync("/account/login");
+        var (signIn, _) = await browser.SignInAsync(SessionPortal.AdminEmail, SessionPortal.AdminPassword);
+        var copied = CookieNamed(signIn, "PsaPortal.Auth");
+        var (dashboard, document) = await browser.GetAsync("/");
+        var withCopy = host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        withCopy.DefaultRequestHeaders.Add("Cookie", $"{copied.Name}={copied.Value}");
+        var beforeSignOut = await withCopy.GetAsync("/");
+
+        var signOut = await SignOutAsync(browser, document);
+        var afterSignOut = await withCopy.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, beforeSignOut.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, afterSignOut.StatusCode);
+        Assert.StartsWith("/account/login", afterSignOut.Headers.Location!.OriginalString.Replace("http://localhost", "", StringComparison.Ordinal));
+    }
+
+    /// <summary>Posts the page's sign-out form, with its antiforgery token, as the browser would.</summary>
+    private static Task<HttpResponseMessage> SignOutAsync(PortalBrowser browser, IDocument page)
+    {
+        var form = page.QuerySelectorAll<IHtmlFormElement>("form").Single(f => f.GetAttribute("action")?.EndsWith("account/logout", StringComparison.Ordinal) == true);
+        var fields = form.QuerySelectorAll<IHtmlInputElement>("input[name]").ToDictionary(i => i.Name!, i => i.Value ?? "");
+        return browser.Client.PostAsync("/account/logout", new FormUrlEncodedContent(fields));
     }
 
     private static SetCookieHeaderValue CookieNamed(HttpResponseMessage response, string name)
