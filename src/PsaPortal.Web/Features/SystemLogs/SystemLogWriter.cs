@@ -20,6 +20,9 @@ public interface IJobLog
 internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJobLog
 {
     private const int MaxBatch = 500;
+
+    /// <summary>How long shutdown waits for the queued records to be stored (the host allows 30 s in all).</summary>
+    internal static readonly TimeSpan ShutdownAllowance = TimeSpan.FromSeconds(10);
     private readonly IDbContextFactory<PortalDbContext> _dbFactory;
     private readonly ILogger<SystemLogWriter> _logger;
     private readonly TimeProvider _time;
@@ -89,6 +92,38 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJo
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            await StoreWhatIsLeftAsync(batch);
+        }
+    }
+
+    /// <summary>
+    /// At shutdown: what is still queued (and a batch the stop interrupted) is stored before the process ends, for at
+    /// most <see cref="ShutdownAllowance"/>; what cannot be stored by then is counted in the log.
+    /// </summary>
+    private async Task StoreWhatIsLeftAsync(List<SystemLogEntry> batch)
+    {
+        using var allowance = new CancellationTokenSource(ShutdownAllowance, _time);
+        try
+        {
+            do
+            {
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var entry))
+                {
+                    batch.Add(entry);
+                }
+
+                await WriteAsync(batch, allowance.Token);
+                batch.Clear();
+            }
+            while (_queue.Reader.Count > 0);
+        }
+        catch (OperationCanceledException)
+        {
+            _logger.LogWarning("System Logs could not store {Count} records before shutdown", batch.Count + _queue.Reader.Count);
+        }
+        finally
+        {
+            _writing = false;
         }
     }
 
