@@ -207,16 +207,7 @@ public sealed class InvoiceExportStatusTests : IAsyncLifetime
     {
         var integrationId = await LinkAsync();
         await ConfigureAsync(InvoiceExportFrequency.None);
-        var lost = new InvoiceExport
-        {
-            OrganizationId = _portal.OrganizationId, IntegrationId = integrationId, Trigger = InvoiceRunTrigger.Manual, RequestedBy = "admin@northwind.example",
-            Status = InvoiceExportStatus.Running, CreatedAt = DateTimeOffset.UtcNow.AddHours(-1), StartedAt = DateTimeOffset.UtcNow.AddHours(-1),
-        };
-        await using (var db = await _portal.Factory.CreateDbContextAsync())
-        {
-            db.InvoiceExports.Add(lost);
-            await db.SaveChangesAsync();
-        }
+        var lost = await AddRunningExportAsync(integrationId, startedAgo: TimeSpan.FromHours(1));
 
         var started = await Exports.StartNowAsync(_portal.Admin);
 
@@ -225,6 +216,55 @@ public sealed class InvoiceExportStatusTests : IAsyncLifetime
         Assert.Equal((InvoiceExportStatus.Failed, InvoiceExportRuns.Interrupted), (closed.Export.Status, closed.Export.Error));
         Assert.Equal(InvoiceExportRuns.Interrupted, Assert.Single(closed.Entries).Message);
         await WaitForEndAsync(started.ExportId!.Value);
+    }
+
+    [Fact]
+    public async Task StartNow_WhileQuartzHoldsARecoveryTriggerOfTheExport_LeavesItRunning_AndRefuses()
+    {
+        // Arrange: the export's firing was cut off (a node died, the portal stopped) and Quartz will fire it again
+        // from its recovery group, with the original trigger's data and name, as it does on recovery.
+        var integrationId = await LinkAsync();
+        await ConfigureAsync(InvoiceExportFrequency.None);
+        var recovered = await AddRunningExportAsync(integrationId, startedAgo: TimeSpan.FromMinutes(5));
+
+        var scheduler = await _portal.Get<Quartz.ISchedulerFactory>().GetScheduler();
+        var recovery = Quartz.TriggerBuilder.Create()
+            .WithIdentity("recover_node-1_1", Quartz.SchedulerConstants.DefaultRecoveryGroup)
+            .ForJob(InvoiceExportJob.Key)
+            .UsingJobData(InvoiceExportJob.IntegrationIdKey, integrationId.ToString())
+            .UsingJobData(InvoiceExportJob.ModeKey, InvoiceExportJob.ExportMode)
+            .UsingJobData(InvoiceExportJob.ExportIdKey, recovered.Id.ToString())
+            .UsingJobData(Quartz.SchedulerConstants.FailedJobOriginalTriggerName, InvoiceExportRuns.ExportNowKey(integrationId, recovered.Id).Name)
+            .StartAt(DateTimeOffset.UtcNow.AddHours(1))
+            .Build();
+        await scheduler.ScheduleJob(recovery);
+
+        // Act
+        var refused = await Exports.StartNowAsync(_portal.Admin);
+        await scheduler.UnscheduleJob(recovery.Key);
+        var afterRecovery = await Exports.StartNowAsync(_portal.Admin);
+
+        // Assert
+        Assert.False(refused.Accepted);
+        Assert.StartsWith("An export is already running", refused.Message, StringComparison.Ordinal);
+        Assert.True(afterRecovery.Accepted, afterRecovery.Message);
+        var closed = (await Exports.GetLogAsync(_portal.Admin, recovered.Id))!;
+        Assert.Equal((InvoiceExportStatus.Failed, InvoiceExportRuns.Interrupted), (closed.Export.Status, closed.Export.Error));
+        await WaitForEndAsync(afterRecovery.ExportId!.Value);
+    }
+
+    /// <summary>An export the database says is running, started by an Admin <paramref name="startedAgo"/>.</summary>
+    private async Task<InvoiceExport> AddRunningExportAsync(Guid integrationId, TimeSpan startedAgo)
+    {
+        var export = new InvoiceExport
+        {
+            OrganizationId = _portal.OrganizationId, IntegrationId = integrationId, Trigger = InvoiceRunTrigger.Manual, RequestedBy = "admin@northwind.example",
+            Status = InvoiceExportStatus.Running, CreatedAt = DateTimeOffset.UtcNow - startedAgo, StartedAt = DateTimeOffset.UtcNow - startedAgo,
+        };
+        await using var db = await _portal.Factory.CreateDbContextAsync();
+        db.InvoiceExports.Add(export);
+        await db.SaveChangesAsync();
+        return export;
     }
 
     [Fact]

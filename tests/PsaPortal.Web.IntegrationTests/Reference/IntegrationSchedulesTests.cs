@@ -184,6 +184,46 @@ public sealed class IntegrationSchedulesTests : IAsyncLifetime
         Assert.DoesNotContain(_portal.Factory.LogLines, line => line.StartsWith("Error", StringComparison.Ordinal) && line.Contains(integrationId.ToString(), StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task RecoveryTriggers_CountAsARunningSync_AndDeleteRemovesThem_AndNoOtherIntegrations()
+    {
+        // Quartz fires a job cut off by a node's death again from its recovery group, outside the integration's group.
+        var integrationId = await _portal.LinkConnectWiseAsync();
+        await _portal.NextSyncFinishedAsync();
+        var scheduler = await Scheduler();
+        var other = Guid.NewGuid();
+        async Task<TriggerKey> RecoveryAsync(Guid id, int number)
+        {
+            var trigger = TriggerBuilder.Create()
+                .WithIdentity($"recover_node-1_{number}", SchedulerConstants.DefaultRecoveryGroup)
+                .ForJob(SyncReferenceDataJob.Key)
+                .UsingJobData(SyncReferenceDataJob.IntegrationIdKey, id.ToString())
+                .UsingJobData(SchedulerConstants.FailedJobOriginalTriggerName, IntegrationSchedules.ReferenceSyncNowTrigger)
+                .StartAt(DateTimeOffset.UtcNow.AddHours(1))
+                .Build();
+            await scheduler.ScheduleJob(trigger);
+            return trigger.Key;
+        }
+
+        await _portal.WaitForReferenceSyncIdleAsync(integrationId);
+        var schedules = _portal.Get<IntegrationSchedules>();
+        var firingBefore = await schedules.IsReferenceSyncFiringAsync(integrationId);
+        var own = await RecoveryAsync(integrationId, 1);
+        var others = await RecoveryAsync(other, 2);
+        var found = await IntegrationSchedules.RecoveryTriggersAsync(scheduler, integrationId, CancellationToken.None);
+        var firingWhileRecovering = await schedules.IsReferenceSyncFiringAsync(integrationId);
+
+        var deleted = await _portal.Get<IntegrationService>().DeleteAsync(_portal.Admin, PsaVendor.ConnectWise);
+
+        Assert.True(deleted.Succeeded, deleted.Message);
+        Assert.False(firingBefore);
+        Assert.True(firingWhileRecovering);
+        Assert.Equal(new RecoveryTrigger(own, SyncReferenceDataJob.Key, IntegrationSchedules.ReferenceSyncNowTrigger), Assert.Single(found));
+        Assert.Null(await scheduler.GetTrigger(own));
+        Assert.NotNull(await scheduler.GetTrigger(others));
+        await scheduler.UnscheduleJob(others);
+    }
+
     // Quartz's SimpleTriggerImpl.RepeatIndefinitely.
     private const int SimpleTriggerBuilderRepeatForever = -1;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.SystemLogs;
 using Quartz;
 
@@ -22,7 +23,7 @@ internal sealed class BillingSyncJob(
 {
     public static readonly JobKey Key = new("billing-sync", "integrations");
     public const string RunIdKey = "runId";
-    public const string IntegrationIdKey = "integrationId";
+    public const string IntegrationIdKey = IntegrationSchedules.JobIntegrationIdKey;
     public const string ScheduleIdKey = "scheduleId";
     public const string ResumeAttemptKey = "resumeAttempt";
     public const string InterruptionKey = "interruption";

@@ -24,6 +24,9 @@ public sealed class IntegrationSchedules(ISchedulerFactory schedulers, IOptions<
     /// <summary>How long Delete waits for an interrupted job of the integration to end.</summary>
     public static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>The job data key under which every integration job (reference, billing, ticket and invoice jobs) carries its integration's id.</summary>
+    public const string JobIntegrationIdKey = "integrationId";
+
     public static string GroupOf(Guid integrationId) => $"integration-{integrationId}";
 
     public static TriggerKey ReferenceSyncKey(Guid integrationId) => new(ReferenceSyncTrigger, GroupOf(integrationId));
@@ -68,6 +71,7 @@ public sealed class IntegrationSchedules(ISchedulerFactory schedulers, IOptions<
         }
 
         await scheduler.UnscheduleJobs(group, cancellationToken);
+        await scheduler.UnscheduleJobs([.. (await RecoveryTriggersAsync(scheduler, integrationId, cancellationToken)).Select(r => r.Key)], cancellationToken);
         await scheduler.ResumeTriggerGroups(group, cancellationToken);
     }
 
@@ -77,14 +81,15 @@ public sealed class IntegrationSchedules(ISchedulerFactory schedulers, IOptions<
 
     /// <summary>
     /// Whether a reference sync of the integration has been picked up by Quartz and not finished (reserved or running),
-    /// on any node of a clustered scheduler.
+    /// on any node of a clustered scheduler, or is to be fired again after a node died during it.
     /// </summary>
     public async Task<bool> IsReferenceSyncFiringAsync(Guid integrationId, CancellationToken cancellationToken = default)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         var firings = await scheduler.QueryFireInstances(
             new FireInstanceQuery { TriggerGroup = GroupMatcher<TriggerKey>.GroupEquals(GroupOf(integrationId)), State = null }, cancellationToken);
-        return firings.Items.Any(f => f.TriggerKey.Name is ReferenceSyncTrigger or ReferenceSyncNowTrigger);
+        return firings.Items.Any(f => f.TriggerKey.Name is ReferenceSyncTrigger or ReferenceSyncNowTrigger)
+            || (await RecoveryTriggersAsync(scheduler, integrationId, cancellationToken)).Any(r => r.OriginalTrigger is ReferenceSyncTrigger or ReferenceSyncNowTrigger);
     }
 
     /// <summary>
@@ -148,9 +153,43 @@ public sealed class IntegrationSchedules(ISchedulerFactory schedulers, IOptions<
         return result.Outcome != ScheduleOutcome.Kept;
     }
 
+    /// <summary>
+    /// The recovery triggers of the integration's jobs: when a node dies (or the portal stops) while a job that asks
+    /// for recovery runs, Quartz fires it again through a trigger of its own recovery group, not the integration's
+    /// group, carrying the job data (the integration's id) and the original trigger's name. Waiting or firing.
+    /// </summary>
+    public static async Task<IReadOnlyList<RecoveryTrigger>> RecoveryTriggersAsync(IScheduler scheduler, Guid integrationId, CancellationToken cancellationToken)
+    {
+        var id = integrationId.ToString();
+        var found = new List<RecoveryTrigger>();
+        foreach (var key in await scheduler.GetTriggerKeys(GroupMatcher<TriggerKey>.GroupEquals(SchedulerConstants.DefaultRecoveryGroup), cancellationToken))
+        {
+            if (await scheduler.GetTrigger(key, cancellationToken) is { } trigger
+                && trigger.JobDataMap.TryGetString(JobIntegrationIdKey, out var integration) && integration == id)
+            {
+                found.Add(new RecoveryTrigger(key, trigger.JobKey, trigger.JobDataMap.GetString(SchedulerConstants.FailedJobOriginalTriggerName) ?? ""));
+            }
+        }
+
+        return found;
+    }
+
     private static async Task InterruptRunningAsync(IScheduler scheduler, Guid integrationId, CancellationToken cancellationToken)
     {
         foreach (var firing in (await scheduler.QueryFireInstances(new FireInstanceQuery { TriggerGroup = GroupMatcher<TriggerKey>.GroupEquals(GroupOf(integrationId)) }, cancellationToken)).Items)
+        {
+            await scheduler.InterruptFireInstance(firing.FireInstanceId, cancellationToken);
+        }
+
+        var recovering = (await RecoveryTriggersAsync(scheduler, integrationId, cancellationToken)).Select(r => r.Key).ToHashSet();
+        if (recovering.Count == 0)
+        {
+            return;
+        }
+
+        var recoveryFirings = await scheduler.QueryFireInstances(
+            new FireInstanceQuery { TriggerGroup = GroupMatcher<TriggerKey>.GroupEquals(SchedulerConstants.DefaultRecoveryGroup) }, cancellationToken);
+        foreach (var firing in recoveryFirings.Items.Where(f => recovering.Contains(f.TriggerKey)))
         {
             await scheduler.InterruptFireInstance(firing.FireInstanceId, cancellationToken);
         }
@@ -168,3 +207,7 @@ internal sealed class IntegrationSchedulesReconciler(IDbContextFactory<PortalDbC
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
+
+/// <summary>A trigger Quartz made to fire a job of an integration again (<see cref="IntegrationSchedules.RecoveryTriggersAsync"/>).</summary>
+/// <param name="OriginalTrigger">The name of the trigger whose firing was cut off, in the integration's group.</param>
+public sealed record RecoveryTrigger(TriggerKey Key, JobKey JobKey, string OriginalTrigger);

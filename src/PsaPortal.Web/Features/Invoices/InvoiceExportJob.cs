@@ -132,7 +132,7 @@ internal sealed class InvoiceExportJob(
     ILogger<InvoiceExportJob> logger) : IJob
 {
     public static readonly JobKey Key = new("invoice-export", "integrations");
-    public const string IntegrationIdKey = "integrationId";
+    public const string IntegrationIdKey = IntegrationSchedules.JobIntegrationIdKey;
     public const string ModeKey = "mode";
     public const string LineIdsKey = "lineIds";
     public const string ExportIdKey = "exportId";

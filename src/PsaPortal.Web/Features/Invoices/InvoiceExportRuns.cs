@@ -264,9 +264,10 @@ public sealed class InvoiceExportRuns(
         : $"An export is already queued (by {active.RequestedBy}); wait for it to finish.";
 
     /// <summary>
-    /// Closes exports of the integration that say Queued or Running while Quartz holds neither their one-shot trigger nor
-    /// a firing of the export job in the integration's group: the process that ran them is gone (Quartz keeps its
-    /// triggers in memory), and such an export would otherwise refuse every new one.
+    /// Closes exports of the integration that say Queued or Running while Quartz holds neither their one-shot trigger, nor
+    /// a firing of the export job in the integration's group, nor a recovery trigger that will fire (or is firing) the
+    /// export again: the process that ran them is gone and nothing will finish them, and such an export would
+    /// otherwise refuse every new one.
     /// </summary>
     private async Task CloseInterruptedAsync(Guid integrationId, CancellationToken cancellationToken)
     {
@@ -281,9 +282,10 @@ public sealed class InvoiceExportRuns(
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         var firings = await scheduler.QueryFireInstances(
             new FireInstanceQuery { TriggerGroup = GroupMatcher<TriggerKey>.GroupEquals(IntegrationSchedules.GroupOf(integrationId)), State = null }, cancellationToken);
-        var exportFiring = firings.Items.Any(f => InvoiceExportJob.Key.Equals(f.JobKey)
-            && (f.TriggerKey.Name == InvoiceScheduleTriggers.ExportTrigger || f.TriggerKey.Name.StartsWith(ExportNowPrefix, StringComparison.Ordinal)));
-        if (exportFiring)
+        // A firing cut off by a node's death or a stop is fired again from Quartz's recovery group: the export goes on.
+        if (firings.Items.Any(f => InvoiceExportJob.Key.Equals(f.JobKey) && IsExportTrigger(f.TriggerKey.Name))
+            || (await IntegrationSchedules.RecoveryTriggersAsync(scheduler, integrationId, cancellationToken))
+                .Any(r => InvoiceExportJob.Key.Equals(r.JobKey) && IsExportTrigger(r.OriginalTrigger)))
         {
             return;
         }
@@ -306,6 +308,9 @@ public sealed class InvoiceExportRuns(
         await db.SaveChangesAsync(cancellationToken);
         closed.ForEach(Publish);
     }
+
+    private static bool IsExportTrigger(string name) =>
+        name == InvoiceScheduleTriggers.ExportTrigger || name.StartsWith(ExportNowPrefix, StringComparison.Ordinal);
 
     private async Task<Integration?> FindIntegrationAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.SystemLogs;
 using Quartz;
 
@@ -17,7 +18,7 @@ internal sealed class SyncReferenceDataJob(
     ILogger<SyncReferenceDataJob> logger) : IJob
 {
     public static readonly JobKey Key = new("sync-reference-data", "integrations");
-    public const string IntegrationIdKey = "integrationId";
+    public const string IntegrationIdKey = IntegrationSchedules.JobIntegrationIdKey;
     public const string RequestedByKey = "requestedBy";
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Integrations;
 using PsaPortal.Web.Features.Live;
 using PsaPortal.Web.Features.Platform;
 using Quartz;
@@ -12,7 +13,7 @@ namespace PsaPortal.Web.Features.Ticketing;
 internal sealed class TicketSyncJob(TicketSync engine, ILogger<TicketSyncJob> logger) : IJob
 {
     public static readonly JobKey Key = new("ticket-sync", "integrations");
-    public const string IntegrationIdKey = "integrationId";
+    public const string IntegrationIdKey = IntegrationSchedules.JobIntegrationIdKey;
 
     /// <summary>How soon a pass interrupted by a database outage is tried again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
