@@ -114,7 +114,7 @@ public sealed class PortalMetrics : IPsaMetrics
 
 /// <summary>
 /// Registers <see cref="PortalMetrics"/> (IMeterFactory-friendly) and, with <c>Metrics:Prometheus</c>, the OpenTelemetry
-/// Prometheus exporter at <c>/metrics</c>: anonymous, for the internal network only (docs/runbook.md#metrics).
+/// Prometheus exporter at <c>/metrics</c> (the portal's meter and the runtime's): anonymous, for the internal network only (docs/runbook.md#metrics).
 /// Without it, <c>dotnet-counters monitor --counters PsaPortal -n PsaPortal.Web</c> reads the same meter.
 /// </summary>
 public static class PortalMetricsSetup
@@ -122,13 +122,18 @@ public static class PortalMetricsSetup
     public const string PrometheusKey = "Metrics:Prometheus";
     public const string PrometheusPath = "/metrics";
 
+    /// <summary>The .NET runtime's built-in meter.</summary>
+    public const string RuntimeMeterName = "System.Runtime";
+
     public static IHostApplicationBuilder AddPortalMetrics(this IHostApplicationBuilder builder)
     {
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<PortalMetrics>();
         if (builder.Configuration.GetValue<bool>(PrometheusKey))
         {
-            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(PortalMetrics.MeterName).AddPrometheusExporter());
+            // The runtime's own meter beside the portal's: working set, GC heap and committed memory, JIT code, thread
+            // pool, so a node's memory can be watched against its cap (docs/runbook.md#scaling).
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(PortalMetrics.MeterName, RuntimeMeterName).AddPrometheusExporter());
         }
 
         return builder;

@@ -148,6 +148,9 @@ public sealed class PrometheusEndpointTests
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
             Assert.Contains("psaportal_billing_runs_finished", text, StringComparison.Ordinal);
             Assert.Contains("status=\"Succeeded\"", text, StringComparison.Ordinal);
+            // The runtime's meter: what a node's memory is watched by.
+            Assert.Contains("dotnet_process_memory_working_set_bytes", text, StringComparison.Ordinal);
+            Assert.Contains("dotnet_gc_last_collection_heap_size_bytes", text, StringComparison.Ordinal);
         }
 
         await using var off = new PortalFactory(new PortalDatabase.Sqlite());
