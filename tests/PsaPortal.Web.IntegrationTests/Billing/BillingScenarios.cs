@@ -141,9 +141,14 @@ public abstract class BillingScenarios : IAsyncLifetime
     {
         var world = await BillingWorld.CreateAsync(_portal, PsaVendor.ConnectWise);
 
+        // The PSA answers slowly while the second is asked for, so the first run cannot have ended by then (CI once saw
+        // a run of this small world finish between the two calls).
+        var faults = _portal.Sandbox.ConnectWise.Settings.Faults;
+        _portal.Sandbox.ConnectWise.Configure(s => s with { Faults = s.Faults with { LatencyMilliseconds = 300 } });
         var sales = await Runs.SyncNowAsync(_portal.UserIn(PortalRoles.Sales), PsaVendor.ConnectWise);
         var first = await Runs.SyncNowAsync(_portal.Admin, PsaVendor.ConnectWise);
         var second = await Runs.PreviewAsync(_portal.UserIn(PortalRoles.FullMember), PsaVendor.ConnectWise);
+        _portal.Sandbox.ConnectWise.Configure(s => s with { Faults = faults });
 
         Assert.Equal((false, BillingMessages.SalesRefused), (sales.Accepted, sales.Message));
         Assert.True(first.Accepted, first.Message);
