@@ -49,12 +49,16 @@ run_tests() {
 # figures and exits 1 when it counted any error; both always run.
 run_load() {
   dotnet build bench/PsaPortal.Bench -c Release -nologo -clp:ErrorsOnly
-  local bench=(dotnet bench/PsaPortal.Bench/bin/Release/net10.0/PsaPortal.Bench.dll load --sessions 50 --tenants 10000 --ingest-rps 100)
+  local bench=(dotnet bench/PsaPortal.Bench/bin/Release/net10.0/PsaPortal.Bench.dll load --sessions 50 --ingest-rps 100)
   local status=0
   echo "== load: ${LOAD_MINUTES:-10} minutes, no faults"
-  "${bench[@]}" --minutes "${LOAD_MINUTES:-10}" || status=1
-  echo "== load with PSA faults: ${LOAD_MINUTES:-10} minutes"
-  "${bench[@]}" --minutes "${LOAD_MINUTES:-10}" --faults || status=1
+  # The 10,000-tenant run needs about 11 minutes (ConnectWise's budget of 1,000 calls a minute): after the window it is
+  # waited for, with the load off, and checked against the sandbox.
+  "${bench[@]}" --tenants 10000 --minutes "${LOAD_MINUTES:-10}" --finish-minutes 15 || status=1
+  # 300 tenants, so that runs finish under the faults (retries, storms and the ConnectWise budget slow them about twentyfold)
+  # and each is checked against the sandbox row by row.
+  echo "== load with PSA faults and the database file locked: ${LOAD_MINUTES:-10} minutes"
+  "${bench[@]}" --tenants 300 --minutes "${LOAD_MINUTES:-10}" --faults || status=1
   return "$status"
 }
 

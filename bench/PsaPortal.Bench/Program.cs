@@ -1,5 +1,6 @@
 using PsaPortal.Bench;
 using PsaPortal.Bench.Benchmarks;
+using PsaPortal.Bench.Load;
 
 IBenchmark[] benchmarks =
 [
@@ -14,6 +15,7 @@ IBenchmark[] benchmarks =
     new BillingSyncBenchmark(),
     new TicketSyncBenchmark(),
     new LoadBenchmark(),
+    new LoadPortalHost(),
 ];
 
 var selected = args.Length > 0 ? benchmarks.FirstOrDefault(b => string.Equals(b.Name, args[0], StringComparison.OrdinalIgnoreCase)) : null;

@@ -10,6 +10,7 @@ using PsaPortal.Sandbox;
 using PsaPortal.Sandbox.Core;
 using PsaPortal.Sandbox.Seed;
 using PsaPortal.Testing;
+using PsaPortal.Web.Data;
 using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Identity;
 using PsaPortal.Web.Features.Integrations;
@@ -150,7 +151,8 @@ internal sealed class BillingSyncBenchmark : IBenchmark
         Console.WriteLine($"  memory: managed heap before {Mb(heapBefore)}, peak during the run {Mb(heap.Peak)} (sampled every 50 ms, garbage included); " +
             $"process peak working set {Mb(process.PeakWorkingSet64)} (portal, sandbox with its data, benchmark)");
 
-        var (wrong, failedRows) = await VerifyAsync(portal, psa, rows, result.RunId, cancellationToken);
+        await using var db = await portal.CreateDbContextAsync();
+        var (wrong, failedRows) = await VerifyAsync(db, psa, rows, result.RunId, cancellationToken);
         Console.WriteLine($"  verify: {rows.Count - wrong.Count - failedRows.Count:N0} of {rows.Count:N0} rows hold the tenant's count in the PSA; {failedRows.Count:N0} failed rows " +
             $"({string.Join("; ", failedRows.GroupBy(f => f).Select(g => $"{g.Count()} × {g.Key}"))}); {wrong.Count:N0} wrong{(wrong.Count > 0 ? ": " + string.Join("; ", wrong.Take(5)) : "")}");
         return wrong.Count == 0 && result.Status is BillingRunStatus.Succeeded or BillingRunStatus.CompletedWithFailures ? 0 : 1;
@@ -221,9 +223,8 @@ internal sealed class BillingSyncBenchmark : IBenchmark
     }
 
     /// <summary>Rows whose PSA value differs from the tenant's count (other than rows the run failed), and the failed rows' messages.</summary>
-    internal static async Task<(List<string> Wrong, List<string> Failed)> VerifyAsync(PortalFactory portal, PsaBench psa, List<BenchRow> rows, Guid runId, CancellationToken cancellationToken)
+    internal static async Task<(List<string> Wrong, List<string> Failed)> VerifyAsync(PortalDbContext db, PsaBench psa, List<BenchRow> rows, Guid runId, CancellationToken cancellationToken)
     {
-        await using var db = await portal.CreateDbContextAsync();
         var items = await db.BillingRunItems.AsNoTracking().Where(i => i.RunId == runId).ToListAsync(cancellationToken);
         var failed = items.Where(i => i.Outcome == BillingOutcome.Failed).ToDictionary(i => (i.TenantId, i.PsaProductId ?? 0), i => i.Message ?? "(no message)");
         var wrong = new List<string>();

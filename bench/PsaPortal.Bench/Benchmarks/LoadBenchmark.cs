@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using PsaPortal.Bench.Load;
 using PsaPortal.Integrations;
@@ -13,10 +13,10 @@ using PsaPortal.Sandbox;
 using PsaPortal.Sandbox.Core;
 using PsaPortal.Sandbox.Seed;
 using PsaPortal.Testing;
+using PsaPortal.Testing.Processes;
 using PsaPortal.Web.Features.Api;
 using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Identity;
-using PsaPortal.Web.Features.Live;
 
 namespace PsaPortal.Bench.Benchmarks;
 
@@ -24,13 +24,20 @@ namespace PsaPortal.Bench.Benchmarks;
 /// Load with live pages: --sessions (50) signed-in operators, each with a real Blazor Server circuit driven over the
 /// protocol (Load/BlazorSession: sign-in form, GET, /_blazor with blazorpack, StartCircuit, UpdateRootComponents,
 /// every render batch acknowledged, every JS interop call answered), half on the dashboard and half on the page of the
-/// billing run going on, while a Sync now of --tenants (10,000) mapped tenants runs against the built-in sandbox (seeded
-/// as billing-sync seeds it; a new run starts when one ends, and the run pages move to it) and the ingest API receives
+/// billing run going on, while a Sync now of --tenants (10,000) mapped tenants runs against the sandbox (seeded as
+/// billing-sync seeds it; a new run starts when one ends, and the run pages move to it) and the ingest API receives
 /// --ingest-rps (100) usage batches a second, open loop, for --minutes (10). Prints event-to-screen latency
-/// (Load/EventToScreen), page load, errors, the process's working set and CPU every second, and the ingest latency.
-/// The portal, the sandbox and the clients share this process (as in every benchmark here), so memory and CPU are an
-/// upper bound of the portal's own. Options: --sessions 50 --minutes 10 --tenants 10000 --ingest-rps 100
-/// --psa connectwise|autotask --latency 50 --cw-limit 1000 --changed-percent 10 --faults (the sandbox's fault injection on for the window).
+/// (Load/EventToScreen), page load, errors, the ingest latency, and the working set and CPU of the portal's process and
+/// of this one, sampled every second (Load/ProcessSampler).
+/// The portal runs in a process of its own (Load/LoadPortalHost: this program as <c>load-portal</c>, the portal's own
+/// Program on Kestrel and SQLite, nothing else), so its figures are the portal's alone: the sandbox with its data,
+/// the clients, the ingest load and the measurement stay in this process. The data folder is seeded first through the
+/// portal's services in this process (a host disposed before the portal process opens the folder); the portal process
+/// then stamps every published done count and reports it on its standard output.
+/// Options: --sessions 50 --minutes 10 --tenants 10000 --ingest-rps 100 --psa connectwise|autotask --latency 50
+/// --cw-limit 1000 --changed-percent 10 --faults (the sandbox's fault injection on for the window) --circuit-log Debug
+/// --finish-minutes N (after the window, wait up to N minutes for a run still going, then verify it)
+/// --portal-heap-limit MB (the portal process's GC heap hard limit, DOTNET_GCHeapHardLimit, as a container's memory limit sets it).
 /// </summary>
 internal sealed class LoadBenchmark : IBenchmark
 {
@@ -54,6 +61,10 @@ internal sealed class LoadBenchmark : IBenchmark
         var cwLimit = arguments.Int("cw-limit", 1_000);
         var changedPercent = arguments.Int("changed-percent", 10);
         var faults = arguments.String("faults") == "true";
+        // A run still going when the window ends is waited for this long afterwards (load off, figures taken), then verified.
+        var finishWithin = TimeSpan.FromMinutes(arguments.Double("finish-minutes", 0));
+        var circuitLog = arguments.String("circuit-log");
+        int? heapLimit = arguments.String("portal-heap-limit") is null ? null : arguments.Int("portal-heap-limit", 0);
         var vendor = (arguments.String("psa") ?? "connectwise").ToLowerInvariant() switch
         {
             "connectwise" => PsaVendor.ConnectWise,
@@ -62,44 +73,33 @@ internal sealed class LoadBenchmark : IBenchmark
         };
         var loadBefore = LoadAverage();
 
+        // The PSA: the sandbox in this process, on a port of its own, seeded as billing-sync seeds it.
         Directory.SetCurrentDirectory(AppContext.BaseDirectory);
-        var port = LoopbackPort.Free();
-        await using var portal = new PortalFactory(new PortalDatabase.Sqlite(), new Dictionary<string, string?>
-        {
-            ["Sandbox:Enabled"] = "true",
-            ["Sandbox:CompanyCount"] = (tenants + 2).ToString(CultureInfo.InvariantCulture),
-            ["Sandbox:SnapshotPath"] = "",
-            ["Sandbox:RequestLogCapacity"] = "200000",
-            ["Psa:ConnectWiseRequestsPerMinute"] = cwLimit.ToString(CultureInfo.InvariantCulture),
-            // Every session signs in from 127.0.0.1; real operators come from their own addresses.
-            ["RateLimiting:SignInPerAddress"] = Math.Max(30, sessionCount * 4).ToString(CultureInfo.InvariantCulture),
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore.Components.Server"] = arguments.String("circuit-log") ?? "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore.SignalR"] = arguments.String("circuit-log") ?? "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore.Http.Connections"] = arguments.String("circuit-log") ?? "Warning",
-        });
-        portal.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
-        portal.StartServer();
-        var baseUrl = $"http://127.0.0.1:{port}";
-        var sandbox = portal.Services.GetRequiredService<PsaSandbox>();
+        await using var sandboxHost = await StartSandboxAsync(tenants + 2);
+        var sandboxUrl = sandboxHost.Urls.Single();
+        var sandbox = sandboxHost.Services.GetRequiredService<PsaSandbox>();
         sandbox.ConnectWise.Configure(s => s with { RateLimitPerMinute = cwLimit, Faults = new FaultSettings { LatencyMilliseconds = latency } });
         sandbox.Autotask.Configure(s => s with { HourlyThreshold = 10_000, ThreadLimitPerEndpoint = 3, Faults = new FaultSettings { LatencyMilliseconds = latency } });
         BillingSyncBenchmark.PsaBench psa = vendor == PsaVendor.ConnectWise
-            ? new BillingSyncBenchmark.ConnectWiseBench(sandbox, $"{baseUrl}/sandbox/connectwise")
-            : new BillingSyncBenchmark.AutotaskBench(sandbox, $"{baseUrl}/sandbox/autotask/atservicesrest/");
+            ? new BillingSyncBenchmark.ConnectWiseBench(sandbox, $"{sandboxUrl}/sandbox/connectwise")
+            : new BillingSyncBenchmark.AutotaskBench(sandbox, $"{sandboxUrl}/sandbox/autotask/atservicesrest/");
 
+        using var folder = new PortalDataFolder();
+        var portalLog = Path.Combine(BuildOutput.ArtifactsDirectory, "load-portal.log");
+        File.Delete(portalLog);
         Console.WriteLine($"load: {sessionCount} sessions, {duration.TotalMinutes:0.##} min, {tenants:N0} tenants on {vendor} (sandbox latency {latency} ms, ConnectWise {cwLimit:N0}/min), " +
-            $"ingest {ingestRate}/s of {IngestItemsPerRequest} usage items; {Environment.ProcessorCount} cores, load average {loadBefore} before; SQLite in {portal.DataDirectory}");
+            $"ingest {ingestRate}/s of {IngestItemsPerRequest} usage items; {Environment.ProcessorCount} cores, load average {loadBefore} before; SQLite in {folder.Path}; portal log {portalLog}" +
+            (heapLimit is { } limit ? $"; the portal's GC heap limited to {limit} MB" : ""));
+
+        // Seeded through the portal's own services in this process, on the data folder the portal process then opens alone.
         var seedWatch = Stopwatch.StartNew();
-        var (organizationId, rows) = await BillingSyncBenchmark.SeedAsync(portal, psa, tenants, changedPercent, cancellationToken);
-        var admin = new ClaimsPrincipal(new ClaimsIdentity(
-            [
-                new Claim(ClaimTypes.NameIdentifier, "load"), new Claim(ClaimTypes.Name, "load@msp.example"),
-                new Claim(ClaimTypes.Role, PortalRoles.Admin), new Claim(PortalClaims.OrganizationId, organizationId.ToString()),
-            ],
-            "Bench"));
-        await using (var scope = portal.Services.CreateAsyncScope())
+        Guid organizationId;
+        List<BillingSyncBenchmark.BenchRow> rows;
+        string apiKey;
+        await using (var seeding = LoadPortalHost.CreatePortal(folder.Path, sessionCount, cwLimit, circuitLog))
         {
+            (organizationId, rows) = await BillingSyncBenchmark.SeedAsync(seeding, psa, tenants, changedPercent, cancellationToken);
+            await using var scope = seeding.Services.CreateAsyncScope();
             var accounts = scope.ServiceProvider.GetRequiredService<UserAccounts>();
             for (var i = 0; i < sessionCount; i++)
             {
@@ -109,11 +109,20 @@ internal sealed class LoadBenchmark : IBenchmark
                     throw new InvalidOperationException(string.Join(" ", created.Errors.Select(e => e.Description)));
                 }
             }
+
+            var key = await seeding.Services.GetRequiredService<ApiKeyService>().CreateAsync(LoadPortalHost.Admin(organizationId), "Load", cancellationToken);
+            apiKey = key.Token ?? throw new InvalidOperationException($"API key: {key.Message}");
         }
 
-        var key = await portal.Services.GetRequiredService<ApiKeyService>().CreateAsync(admin, "Load", cancellationToken);
+        // Every stamp and finished run the portal process reports, from its start on: the event-to-screen bookkeeping.
+        var screen = new EventToScreen();
+        var finished = new ConcurrentDictionary<Guid, TaskCompletionSource<BillingRunFinished>>();
+        TaskCompletionSource<BillingRunFinished> Finished(Guid runId) => finished.GetOrAdd(runId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+        using var portal = await LoadPortalProcess.StartAsync(folder.Path, organizationId, sessionCount, cwLimit, circuitLog, portalLog,
+            screen.Published, done => Finished(done.RunId).TrySetResult(done), heapLimit);
+        var baseUrl = portal.BaseUrl;
         using var api = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Token);
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         using (var created = await api.PostAsJsonAsync("/api/v1/tenants/batch", new
                {
                    items = Enumerable.Range(1, IngestTenants).Select(i => new { externalId = IngestTenant(i), name = $"Ingest tenant {i}", status = "Active" }).ToArray(),
@@ -122,29 +131,11 @@ internal sealed class LoadBenchmark : IBenchmark
             created.EnsureSuccessStatusCode();
         }
 
-        Console.WriteLine($"seeded {rows.Count:N0} billing rows, {sessionCount} operators and {IngestTenants:N0} ingest tenants in {seedWatch.Elapsed.TotalSeconds:F0} s");
-
-        // The benchmark's subscription comes before any page's, so it stamps each count first.
-        var screen = new EventToScreen();
-        var finished = new ConcurrentDictionary<Guid, TaskCompletionSource<BillingRunFinished>>();
-        TaskCompletionSource<BillingRunFinished> Finished(Guid runId) => finished.GetOrAdd(runId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
-        using var subscription = portal.Services.GetRequiredService<IPortalEventStream>().Subscribe(organizationId, e =>
-        {
-            switch (e)
-            {
-                case BillingRunItemChanged item:
-                    screen.Published(item.RunId, item.Counts.Done, item.Counts.Total);
-                    break;
-                case BillingRunFinished done:
-                    Finished(done.RunId).TrySetResult(done);
-                    break;
-            }
-
-            return Task.CompletedTask;
-        });
+        Console.WriteLine($"seeded {rows.Count:N0} billing rows, {sessionCount} operators and {IngestTenants:N0} ingest tenants in {seedWatch.Elapsed.TotalSeconds:F0} s; " +
+            $"portal process pid {portal.ProcessId} at {baseUrl}");
 
         var sessions = Enumerable.Range(0, sessionCount).Select(i => new SessionState(new BlazorSession(baseUrl, $"session {i + 1}"), i % 2 == 0 ? "dashboard" : "run")).ToList();
-        var pageLoads = new ConcurrentBag<(string Page, TimeSpan FirstBatch, TimeSpan Ready)>();
+        var pageLoads = new ConcurrentBag<(string Page, TimeSpan FirstBatch, TimeSpan Ready, bool Revisit)>();
         var checks = new ConcurrentDictionary<string, string>();
         foreach (var state in sessions)
         {
@@ -156,12 +147,12 @@ internal sealed class LoadBenchmark : IBenchmark
             async (pair, _) => await pair.s.Session.SignInAsync(Email(pair.i), Password));
         Console.WriteLine($"{sessionCount} operators signed in over the sign-in form in {signInWatch.Elapsed.TotalSeconds:F1} s");
 
-        async Task OpenAsync(SessionState state, string path)
+        async Task OpenAsync(SessionState state, string path, bool revisit = false)
         {
             state.Measuring = false;
             screen.Reset(state.Session);
             var (first, ready) = await state.Session.OpenAsync(path, batch => IsReady(state.Page, batch, checks), cancellationToken);
-            pageLoads.Add((state.Page, first, ready));
+            pageLoads.Add((state.Page, first, ready, revisit));
             state.Measuring = true;
         }
 
@@ -170,9 +161,8 @@ internal sealed class LoadBenchmark : IBenchmark
         await warmUp.Session.OpenAsync("/", batch => IsReady("dashboard", batch, checks), cancellationToken);
         await warmUp.Session.CloseAsync();
 
-        using var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
-        using var sampler = new ResourceSampler(process);
+        using var portalSampler = new ProcessSampler(portal.ProcessId);
+        using var harnessSampler = new ProcessSampler(Environment.ProcessId);
         var window = Stopwatch.StartNew();
         await Parallel.ForEachAsync(sessions.Where(s => s.Page == "dashboard"), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
             async (state, _) => await OpenAsync(state, "/"));
@@ -180,12 +170,7 @@ internal sealed class LoadBenchmark : IBenchmark
         var runs = new List<(Guid RunId, TimeSpan StartedAt, DateTimeOffset StartedWall)>();
         async Task<Guid> StartRunAsync()
         {
-            var started = await portal.Services.GetRequiredService<IBillingRuns>().SyncNowAsync(admin, vendor, cancellationToken);
-            if (!started.Accepted || started.RunId is not { } runId)
-            {
-                throw new InvalidOperationException($"Sync now refused: {started.Message}");
-            }
-
+            var runId = await portal.SyncNowAsync(vendor);
             screen.RunStarted(runId, rows.Count);
             Finished(runId);
             runs.Add((runId, window.Elapsed, DateTimeOffset.UtcNow));
@@ -217,6 +202,39 @@ internal sealed class LoadBenchmark : IBenchmark
         using var stopIngest = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ingest = new IngestLoad(api, ingestRate);
         var ingestTask = ingest.RunAsync(stopIngest.Token);
+        // The fault run also locks the database file from this process (another program holding SQLite's write lock, as a
+        // backup tool or sqlite3 shell would): the portal's writers must wait it out, not fail.
+        var fileLocks = faults ? LockDatabaseFileAsync(Path.Combine(folder.Path, "psaportal.db"), stopIngest.Token) : Task.FromResult(new List<TimeSpan>());
+
+        // Page loads during the window too, not only the 50 at its start: every RevisitInterval one operator in turn
+        // closes their page and opens it again, as people come and go. One reopening at a time, the run pages' move to a
+        // new run included.
+        using var reopening = new SemaphoreSlim(1, 1);
+        using var stopRevisits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var revisits = Task.Run(async () =>
+        {
+            try
+            {
+                for (var next = 0; ; next++)
+                {
+                    await Task.Delay(RevisitInterval, stopRevisits.Token);
+                    var state = sessions[next % sessions.Count];
+                    await reopening.WaitAsync(stopRevisits.Token);
+                    try
+                    {
+                        await state.Session.CloseAsync();
+                        await OpenAsync(state, state.Page == "run" ? $"/billing/runs/{runId}" : "/", revisit: true);
+                    }
+                    finally
+                    {
+                        reopening.Release();
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopRevisits.IsCancellationRequested)
+            {
+            }
+        }, CancellationToken.None);
 
         while (window.Elapsed < duration && !cancellationToken.IsCancellationRequested)
         {
@@ -228,22 +246,38 @@ internal sealed class LoadBenchmark : IBenchmark
             }
 
             // The run ended with time to spare: the next Sync now, and the run pages follow it as an operator would.
-            runId = await StartRunAsync();
-            foreach (var state in sessions.Where(s => s.Page == "run"))
+            await reopening.WaitAsync(cancellationToken);
+            try
             {
-                await state.Session.CloseAsync();
-            }
+                runId = await StartRunAsync();
+                foreach (var state in sessions.Where(s => s.Page == "run"))
+                {
+                    await state.Session.CloseAsync();
+                }
 
-            await Parallel.ForEachAsync(sessions.Where(s => s.Page == "run"), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
-                async (state, _) => await OpenAsync(state, $"/billing/runs/{runId}"));
+                await Parallel.ForEachAsync(sessions.Where(s => s.Page == "run"), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+                    async (state, _) => await OpenAsync(state, $"/billing/runs/{runId}"));
+            }
+            finally
+            {
+                reopening.Release();
+            }
         }
 
         var measured = window.Elapsed;
+        await stopRevisits.CancelAsync();
+        await revisits;
         await stopIngest.CancelAsync();
         await ingestTask;
-        sampler.Stop();
-        process.Refresh();
-        var cpu = process.TotalProcessorTime - cpuBefore;
+        var locks = await fileLocks;
+        if (faults)
+        {
+            Console.WriteLine($"database file locked by another process {locks.Count} times (BEGIN IMMEDIATE, {FileLockTime.TotalSeconds:0} s each, every {FileLockInterval.TotalSeconds:0} s); " +
+                $"lock taken after {string.Join(", ", locks.Select(l => $"{l.TotalMilliseconds:0} ms"))}");
+        }
+        portalSampler.Stop();
+        harnessSampler.Stop();
+        var portalRuntime = await portal.RuntimeAsync();
         var loadAfter = LoadAverage();
         var sessionErrors = sessions.SelectMany(s => s.Session.Errors).ToList();
         foreach (var state in sessions)
@@ -251,9 +285,10 @@ internal sealed class LoadBenchmark : IBenchmark
             await state.Session.DisposeAsync();
         }
 
+        screen.Flush();
         Console.WriteLine();
         Console.WriteLine($"measured {measured.TotalMinutes:F1} min from the first Sync now; load average {loadBefore} before, {loadAfter} after ({Environment.ProcessorCount} cores, other work on the machine included)");
-        Console.WriteLine($"done counts published: {screen.PublishedCount:N0}");
+        Console.WriteLine($"done counts published: {screen.PublishedCount:N0}; from the portal process's stamp to its arrival in the harness {Percentiles(screen.StampDelays)}");
         var allSamples = screen.Samples.SelectMany(s => s.Value).ToList();
         Console.WriteLine($"event-to-screen (publish of a run's done count → first render batch at a session showing it or a later count), target p95 < 250 ms:");
         Console.WriteLine($"  all pages  {Percentiles(allSamples)}");
@@ -269,6 +304,9 @@ internal sealed class LoadBenchmark : IBenchmark
             Console.WriteLine($"  {(group.Key == "run" ? "run page" : group.Key),-10} {Percentiles(group.Select(p => p.Ready.TotalMilliseconds).ToList())}");
         }
 
+        Console.WriteLine($"  opened together (the start; run pages moving to a new run) {Percentiles(pageLoads.Where(p => !p.Revisit).Select(p => p.Ready.TotalMilliseconds).ToList())}");
+        Console.WriteLine($"  one at a time (a page reopened every {RevisitInterval.TotalSeconds:0} s) {Percentiles(pageLoads.Where(p => p.Revisit).Select(p => p.Ready.TotalMilliseconds).ToList())}");
+
         Console.WriteLine($"  batches received {sessions.Sum(s => s.Session.Batches):N0} ({sessions.Sum(s => s.Session.BatchBytes) / 1024.0 / 1024:F1} MiB), JS interop calls answered {sessions.Sum(s => s.Session.InteropCalls):N0}");
         Console.WriteLine($"ingest: {ingest.Sent:N0} requests ({ingest.Sent / ingest.Elapsed.TotalSeconds:F1}/s of {ingestRate}/s asked), {ingest.Succeeded:N0} 2xx, " +
             $"non-2xx {ingest.Refused.Sum(r => r.Value):N0}{(ingest.Refused.IsEmpty ? "" : " (" + string.Join(", ", ingest.Refused.Select(r => $"{r.Key} × {r.Value}")) + ")")}, " +
@@ -278,6 +316,12 @@ internal sealed class LoadBenchmark : IBenchmark
         foreach (var (id, startedAt, startedWall) in runs)
         {
             var task = Finished(id).Task;
+            if (!task.IsCompleted && finishWithin > TimeSpan.Zero)
+            {
+                Console.WriteLine($"billing run {id}: still running at the end of the window; waiting up to {finishWithin.TotalMinutes:0.#} min for it (no load) to verify it");
+                await Task.WhenAny(task, Task.Delay(finishWithin, cancellationToken));
+            }
+
             if (!task.IsCompleted)
             {
                 Console.WriteLine($"billing run {id}: still running at the end (started at {startedAt.TotalSeconds:F0} s); not verified");
@@ -285,7 +329,8 @@ internal sealed class LoadBenchmark : IBenchmark
             }
 
             var result = await task;
-            var (wrong, failedRows) = await BillingSyncBenchmark.VerifyAsync(portal, psa, rows, id, cancellationToken);
+            await using var db = folder.CreateDbContext();
+            var (wrong, failedRows) = await BillingSyncBenchmark.VerifyAsync(db, psa, rows, id, cancellationToken);
             var unexpected = failedRows.Count(f => !IsSharedProduct(f));
             var ok = result.Status is BillingRunStatus.Succeeded or BillingRunStatus.CompletedWithFailures;
             billingErrors += (ok ? 0 : 1) + wrong.Count + unexpected;
@@ -306,16 +351,70 @@ internal sealed class LoadBenchmark : IBenchmark
             Console.WriteLine($"  {group.Count()} × {group.Key} (first: {group.First()[..group.First().IndexOf(": ", StringComparison.Ordinal)]})");
         }
 
-        Console.WriteLine($"memory (portal, sandbox with its {tenants:N0}-company data and the {sessionCount} clients in one process; portal target < 400 MB): working set " +
-            $"p50 {sampler.WorkingSet(0.5)} MB, max {sampler.WorkingSet(1)} MB; managed heap max {sampler.HeapMax} MB");
-        Console.WriteLine($"CPU (same process): {cpu.TotalSeconds:F0} s over {measured.TotalSeconds:F0} s = {cpu / measured:F2} of {Environment.ProcessorCount} cores on average, " +
-            $"busiest second {sampler.CpuMax:F2} cores; thread pool at most {sampler.ThreadPoolMax.Threads} threads, {sampler.ThreadPoolMax.Queued:N0} work items waiting");
+        var (portalMin, portalAverage, portalMax) = portalSampler.WorkingSet;
+        Console.WriteLine($"portal process (pid {portal.ProcessId}: the portal alone, its built-in sandbox idle at {SandboxSeedData.MinimumCompanyCount} companies), every second over " +
+            $"{portalSampler.Elapsed.TotalSeconds:F0} s ({portalSampler.Samples} samples): working set min {portalMin} MB, avg {portalAverage} MB, max {portalMax} MB (target < 400 MB); " +
+            $"managed heap max {portalRuntime.HeapMax / 1024 / 1024} MB, committed by the GC at most {portalRuntime.CommittedMax / 1024 / 1024} MB");
+        var (portalSplit, portalSplitAtMax) = portalSampler.Split;
+        Console.WriteLine($"  resident set on average: {portalSplit}; at the largest sample: {portalSplitAtMax} (anonymous = managed heap, native memory, stacks; files = mapped assemblies; shared = JIT code under W^X)");
+        Console.WriteLine($"  CPU {portalSampler.Cpu.TotalSeconds:F0} s = {portalSampler.CoresAverage:F2} of {Environment.ProcessorCount} cores on average, busiest second {portalSampler.CoresMax:F2} cores; " +
+            $"thread pool at most {portalRuntime.ThreadsMax} threads, {portalRuntime.QueuedMax:N0} work items waiting");
+        var (harnessMin, harnessAverage, harnessMax) = harnessSampler.WorkingSet;
+        Console.WriteLine($"harness process (the sandbox with its {tenants + 2:N0}-company data, the {sessionCount} clients, ingest, measurement): working set min {harnessMin} MB, " +
+            $"avg {harnessAverage} MB, max {harnessMax} MB; CPU {harnessSampler.CoresAverage:F2} cores on average, busiest second {harnessSampler.CoresMax:F2}");
+        await portal.StopAsync();
         return errors == 0 ? 0 : 1;
+    }
+
+    /// <summary>The PSA sandbox on a loopback port of this process, with <paramref name="companies"/> companies and a request log long enough for a run's calls.</summary>
+    private static async Task<WebApplication> StartSandboxAsync(int companies)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        // The build output holds the portal's appsettings.json (Information), which the sandbox's host would read too.
+        builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+        builder.WebHost.UseUrls($"http://127.0.0.1:{LoopbackPort.Free()}");
+        builder.Services.AddPsaSandbox(options =>
+        {
+            options.CompanyCount = companies;
+            options.RequestLogCapacity = 200_000;
+        });
+        var app = builder.Build();
+        app.MapPsaSandbox();
+        await app.StartAsync();
+        return app;
     }
 
     private static bool IsSharedProduct(string message) => SharedProductFailures.Any(m => message.StartsWith(m, StringComparison.Ordinal));
 
     private static string Email(int index) => $"operator{index + 1:D3}@load.example";
+
+    private static readonly TimeSpan FileLockTime = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan FileLockInterval = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan RevisitInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Holds SQLite's write lock on the portal's file for <see cref="FileLockTime"/> every <see cref="FileLockInterval"/>; returns how long taking it took each time.</summary>
+    private static async Task<List<TimeSpan>> LockDatabaseFileAsync(string path, CancellationToken cancellationToken)
+    {
+        var taken = new List<TimeSpan>();
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(FileLockInterval, cancellationToken);
+                await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False;Default Timeout=60");
+                await connection.OpenAsync(cancellationToken);
+                var watch = Stopwatch.StartNew();
+                await using var transaction = (Microsoft.Data.Sqlite.SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+                taken.Add(watch.Elapsed);
+                await Task.Delay(FileLockTime, CancellationToken.None);
+                await transaction.RollbackAsync(CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return taken;
+        }
+    }
 
     private static string IngestTenant(int index) => $"load-ingest-{index:D5}";
 
@@ -445,71 +544,6 @@ internal sealed class LoadBenchmark : IBenchmark
             catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
             {
                 Interlocked.Increment(ref _failed);
-            }
-        }
-    }
-
-    /// <summary>The process's working set, managed heap and CPU, every second.</summary>
-    private sealed class ResourceSampler : IDisposable
-    {
-        private readonly Process _process;
-        private readonly Timer _timer;
-        private readonly List<long> _workingSets = [];
-        private readonly Lock _gate = new();
-        private TimeSpan _lastCpu;
-        private long _lastAt;
-        private long _heapMax;
-        private double _cpuMax;
-        private int _threadsMax;
-        private long _queueMax;
-
-        public ResourceSampler(Process process)
-        {
-            _process = process;
-            _lastCpu = process.TotalProcessorTime;
-            _lastAt = Stopwatch.GetTimestamp();
-            _timer = new Timer(_ => Sample(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-        }
-
-        public long HeapMax => _heapMax / 1024 / 1024;
-
-        public double CpuMax => _cpuMax;
-
-        /// <summary>The thread pool's most threads and longest queue of waiting work items: a starved pool shows here first.</summary>
-        public (int Threads, long Queued) ThreadPoolMax => (_threadsMax, _queueMax);
-
-        public long WorkingSet(double quantile)
-        {
-            lock (_gate)
-            {
-                if (_workingSets.Count == 0)
-                {
-                    return 0;
-                }
-
-                var sorted = _workingSets.Order().ToList();
-                return sorted[Math.Min(sorted.Count - 1, (int)(quantile * sorted.Count))] / 1024 / 1024;
-            }
-        }
-
-        public void Stop() => _timer.Change(Timeout.Infinite, Timeout.Infinite);
-
-        public void Dispose() => _timer.Dispose();
-
-        private void Sample()
-        {
-            lock (_gate)
-            {
-                _process.Refresh();
-                var now = Stopwatch.GetTimestamp();
-                var cpu = _process.TotalProcessorTime;
-                var cores = (cpu - _lastCpu) / Stopwatch.GetElapsedTime(_lastAt, now);
-                (_lastCpu, _lastAt) = (cpu, now);
-                _cpuMax = Math.Max(_cpuMax, cores);
-                _workingSets.Add(_process.WorkingSet64);
-                _heapMax = Math.Max(_heapMax, GC.GetTotalMemory(forceFullCollection: false));
-                _threadsMax = Math.Max(_threadsMax, ThreadPool.ThreadCount);
-                _queueMax = Math.Max(_queueMax, ThreadPool.PendingWorkItemCount);
             }
         }
     }

@@ -5,7 +5,8 @@ namespace PsaPortal.Testing.Processes;
 /// <summary>
 /// A built .NET program (<c>dotnet Some.dll …</c>) run as a child process, its output appended to a log file so a
 /// failed trial can be read afterwards. <see cref="Kill"/> is SIGKILL on Linux: no shutdown hooks, no flushing, the
-/// way a power cut or the OOM killer ends a process.
+/// way a power cut or the OOM killer ends a process. Its standard input is a pipe from this process (<see cref="WriteLine"/>):
+/// a child that reads it sees it close when this process ends, however it ends.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
@@ -26,13 +27,18 @@ internal sealed class ChildProcess : IDisposable
     /// The host environment (ASPNETCORE_ENVIRONMENT); Production unless a test needs what only Development gives a
     /// program run from its build output, such as the static web assets (scripts) a browser loads.
     /// </param>
-    public static ChildProcess Start(string dllPath, IEnumerable<string> arguments, string logPath, string environment = "Production")
+    /// <param name="standardOutput">Also given each line the child writes to its standard output, for a child that reports to its parent.</param>
+    /// <param name="variables">Environment variables for the child alone (runtime settings such as <c>DOTNET_GCHeapHardLimit</c>).</param>
+    public static ChildProcess Start(
+        string dllPath, IEnumerable<string> arguments, string logPath, string environment = "Production", Action<string>? standardOutput = null,
+        IReadOnlyDictionary<string, string>? variables = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dllPath)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         info.ArgumentList.Add(dllPath);
@@ -46,10 +52,21 @@ internal sealed class ChildProcess : IDisposable
         info.Environment["DOTNET_ENVIRONMENT"] = environment;
         info.Environment["NO_COLOR"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in variables ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
 
         var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            Write(log, e.Data);
+            if (e.Data is not null)
+            {
+                standardOutput?.Invoke(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         if (!process.Start())
         {
@@ -60,6 +77,13 @@ internal sealed class ChildProcess : IDisposable
         process.BeginErrorReadLine();
         Write(log, $"--- started pid {process.Id}: dotnet {dllPath} {string.Join(' ', info.ArgumentList.Skip(1))}");
         return new ChildProcess(process, log);
+    }
+
+    /// <summary>One line to the child's standard input.</summary>
+    public void WriteLine(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
     }
 
     /// <summary>SIGKILL to the process and every process it started; returns once it is gone.</summary>
