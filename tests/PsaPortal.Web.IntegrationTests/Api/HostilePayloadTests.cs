@@ -350,6 +350,9 @@ public sealed class HostilePayloadTests(HostilePayloadPortal fixture) : IClassFi
         Add("tenants batch: 17 MB", new(HttpMethod.Post, "/api/v1/tenants/batch", () => new StringContent(
             "{\"items\":[{\"externalId\":\"BIG\",\"name\":\"" + new string('x', 17 * 1024 * 1024) + "\"}]}", Encoding.UTF8, "application/json"),
             HttpStatusCode.RequestEntityTooLarge, null));
+        Add("tenants batch: 17 MB without a length (chunked)", new(HttpMethod.Post, "/api/v1/tenants/batch", () => new UnannouncedJsonContent(
+            "{\"items\":[{\"externalId\":\"BIG\",\"name\":\"" + new string('x', 17 * 1024 * 1024) + "\"}]}"),
+            HttpStatusCode.RequestEntityTooLarge, null));
         Add("unknown endpoint", new(HttpMethod.Post, "/api/v1/tenants/T-1/erase", () => new StringContent("{}", Encoding.UTF8, "application/json"), HttpStatusCode.NotFound, null));
         Add("wrong method", new(HttpMethod.Get, "/api/v1/usage/batch", () => null, HttpStatusCode.NotFound, null));
         Add("usage GET: page size over 1000", new(HttpMethod.Get, "/api/v1/tenants?pageSize=1001", () => null, HttpStatusCode.BadRequest, "pageSize"));

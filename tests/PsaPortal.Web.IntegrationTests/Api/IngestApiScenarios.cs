@@ -67,6 +67,21 @@ public abstract class IngestApiScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TenantsBatch_SentWithoutALength_IsReadWholeAcrossSeveralBuffers()
+    {
+        // About 200 KB in 8 KB writes: the body buffer starts at 16 KB and grows several times.
+        var items = Enumerable.Range(1, 1000).Select(i => new { externalId = $"U-{i:D4}", name = $"Tenant {i} " + new string('n', 150) }).ToArray();
+        var json = JsonSerializer.Serialize(new { items }, JsonSerializerOptions.Web);
+
+        var response = await Api.PostAsync("/api/v1/tenants/batch", new UnannouncedJsonContent(json));
+
+        Assert.Equal((1000, 0, 0), Counts(await response.JsonAsync(HttpStatusCode.OK)));
+        var last = await (await Api.GetAsync("/api/v1/tenants/U-1000")).JsonAsync(HttpStatusCode.OK);
+        Assert.Equal(items[^1].name, last.GetProperty("name").GetString());
+        Assert.True(json.Length > 150_000, $"{json.Length} characters");
+    }
+
+    [Fact]
     public async Task ListTenants_UpdatedSince_ReturnsOnlyLaterChanges()
     {
         await Api.PostJsonAsync("/api/v1/tenants/batch", new { items = new[] { new { externalId = "A", name = "Alpha" }, new { externalId = "B", name = "Beta" } } });

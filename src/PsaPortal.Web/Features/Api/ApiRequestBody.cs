@@ -47,48 +47,76 @@ internal static partial class ApiRequestBody
             return (null, TooLarge());
         }
 
-        var buffer = new ArrayBufferWriter<byte>();
+        // One pooled buffer, sized from Content-Length when the client sent it (one byte more, to see the end): at 100
+        // ingest requests a second, a growable writer's fresh 64 KB and 128 KB arrays per request were most of the
+        // portal's allocations (bench load, dotnet-trace allocation ticks) and kept the large object heap churning.
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is long announced and > 0 ? (int)announced + 1 : InitialBytes);
         try
         {
-            while (true)
+            var written = 0;
+            try
             {
-                var read = await request.Body.ReadAsync(buffer.GetMemory(64 * 1024), request.HttpContext.RequestAborted);
-                if (read == 0)
+                while (true)
                 {
-                    break;
-                }
+                    if (written == buffer.Length)
+                    {
+                        buffer = Grow(buffer, written);
+                    }
 
-                buffer.Advance(read);
-                if (buffer.WrittenCount > MaxBytes)
-                {
-                    return (null, TooLarge());
+                    var read = await request.Body.ReadAsync(buffer.AsMemory(written), request.HttpContext.RequestAborted);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    written += read;
+                    if (written > MaxBytes)
+                    {
+                        return (null, TooLarge());
+                    }
                 }
             }
-        }
-        catch (BadHttpRequestException exception)
-        {
-            // The server's own limits (body size, a client that stops sending) surface here.
-            return (null, exception.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? TooLarge()
-                : ApiProblems.Status(exception.StatusCode, BodyNotReadTitle, "The request body ended early or could not be read."));
-        }
+            catch (BadHttpRequestException exception)
+            {
+                // The server's own limits (body size, a client that stops sending) surface here.
+                return (null, exception.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? TooLarge()
+                    : ApiProblems.Status(exception.StatusCode, BodyNotReadTitle, "The request body ended early or could not be read."));
+            }
 
-        if (buffer.WrittenCount == 0)
-        {
-            return (null, Unreadable("body", "The request body is empty. Send a JSON object."));
-        }
+            if (written == 0)
+            {
+                return (null, Unreadable("body", "The request body is empty. Send a JSON object."));
+            }
 
-        try
-        {
-            return JsonSerializer.Deserialize<T>(buffer.WrittenSpan, Options) is { } value
-                ? (value, null)
-                : (null, Unreadable("body", "The request body is null. Send a JSON object."));
+            try
+            {
+                return JsonSerializer.Deserialize<T>(buffer.AsSpan(0, written), Options) is { } value
+                    ? (value, null)
+                    : (null, Unreadable("body", "The request body is null. Send a JSON object."));
+            }
+            catch (JsonException exception)
+            {
+                var (field, message) = Describe(exception, typeof(T));
+                return (null, Unreadable(field, message));
+            }
         }
-        catch (JsonException exception)
+        finally
         {
-            var (field, message) = Describe(exception, typeof(T));
-            return (null, Unreadable(field, message));
+            ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The first buffer when the length was not announced (chunked).</summary>
+    private const int InitialBytes = 16 * 1024;
+
+    /// <summary>A pooled buffer twice as large (at most one byte over <see cref="MaxBytes"/>) holding what was read.</summary>
+    private static byte[] Grow(byte[] buffer, int written)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, MaxBytes + 1L));
+        buffer.AsSpan(0, written).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return larger;
     }
 
     private static IResult TooLarge() => ApiProblems.Status(StatusCodes.Status413PayloadTooLarge, "The request body is too large.",
