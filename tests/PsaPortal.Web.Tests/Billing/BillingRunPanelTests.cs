@@ -1,3 +1,4 @@
+using Radzen.Blazor;
 using PsaPortal.Integrations;
 using PsaPortal.Web.Features.Billing;
 using PsaPortal.Web.Features.Identity;
@@ -103,6 +104,29 @@ public sealed class BillingRunPanelTests : ComponentTestContext
         var badge = document.QuerySelector("[data-testid=outcome]")!;
         Assert.Equal(text, badge.TextContent.Trim());
         Assert.Contains(cssClass, badge.ClassList);
+    }
+
+    public static TheoryData<BillingOutcome> Outcomes => [.. Enum.GetValues<BillingOutcome>()];
+
+    [Theory]
+    [MemberData(nameof(Outcomes))]
+    public async Task OutcomeBadge_IsTheMarkupRadzenBadgeRenders(BillingOutcome outcome)
+    {
+        SignInAs("operator@msp.example", PortalRoles.FullMember);
+
+        var ours = (await RenderAsync<BillingOutcomeBadge>(new Dictionary<string, object?> { [nameof(BillingOutcomeBadge.Outcome)] = outcome }))
+            .QuerySelector("[data-testid=outcome]")!;
+        var radzen = (await RenderAsync<RadzenBadge>(new Dictionary<string, object?>
+        {
+            [nameof(RadzenBadge.BadgeStyle)] = BillingOutcomeBadge.StyleOf(outcome),
+            [nameof(RadzenBadge.Variant)] = BillingOutcomeBadge.VariantOf(outcome),
+            [nameof(RadzenBadge.Text)] = BillingOutcomeBadge.TextOf(outcome),
+        })).QuerySelector("span")!;
+
+        Assert.Equal(radzen.LocalName, ours.LocalName);
+        Assert.Equal(radzen.ClassList.Order(), ours.ClassList.Order());
+        Assert.Equal(radzen.TextContent.Trim(), ours.TextContent.Trim());
+        Assert.Equal(outcome.ToString(), ours.GetAttribute("data-outcome"));
     }
 
     [Theory]
