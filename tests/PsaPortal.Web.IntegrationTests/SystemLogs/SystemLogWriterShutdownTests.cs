@@ -49,4 +49,24 @@ public sealed class SystemLogWriterShutdownTests : IAsyncLifetime
         Assert.Equal(count, stored.Distinct().Count());
         Assert.Equal(0, writer.Dropped);
     }
+
+    [Fact]
+    public async Task Stop_BeforeTheWritingLoopEverRan_StillStoresWhatWasQueued()
+    {
+        // Arrange: the host stopping before the writer's loop started (its Task.Run not yet scheduled) is, for the
+        // writer, a stop without a loop.
+        var dbFactory = _factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        var writer = new SystemLogWriter(dbFactory, TimeProvider.System, NullLogger<SystemLogWriter>.Instance);
+        for (var i = 0; i < 700; i++)
+        {
+            writer.Write(_organizationId, PsaVendor.ConnectWise, "Never started", LogLevelName.Information, $"record {i}");
+        }
+
+        // Act
+        await writer.StopAsync(CancellationToken.None);
+
+        // Assert
+        await using var db = await dbFactory.CreateDbContextAsync();
+        Assert.Equal(700, await db.SystemLog.CountAsync(e => e.Operation == "Never started"));
+    }
 }

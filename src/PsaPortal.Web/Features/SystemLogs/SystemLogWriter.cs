@@ -97,6 +97,20 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJo
     }
 
     /// <summary>
+    /// Since .NET 10 <see cref="BackgroundService"/> starts <see cref="ExecuteAsync"/> with <c>Task.Run</c>, and a stop that
+    /// comes before that task ran cancels it unstarted (CI saw 2,000 queued records and none stored). So what is still
+    /// queued once the loop has ended, or never began, is stored here.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (ExecuteTask is null or { IsCompleted: true } && _queue.Reader.Count > 0)
+        {
+            await StoreWhatIsLeftAsync(new List<SystemLogEntry>(MaxBatch));
+        }
+    }
+
+    /// <summary>
     /// At shutdown: what is still queued (and a batch the stop interrupted) is stored before the process ends, for at
     /// most <see cref="ShutdownAllowance"/>; what cannot be stored by then is counted in the log.
     /// </summary>
