@@ -409,16 +409,20 @@ public sealed class PostgreSqlPortalEventStream : IPortalEventStream, IAsyncDisp
 /// <summary>Starts and stops the PostgreSQL transport's loops when it is the configured one; nothing otherwise.</summary>
 internal sealed class LiveEventTransportService(IOptions<LiveEventsOptions> options, IServiceProvider services) : IHostedService
 {
+    // Kept from the start: at stop the container may already be disposed (a test host torn down after a PostgreSQL
+    // restart asked it for the stream and got ObjectDisposedException), and the stream's stop is shared with its disposal.
+    private PostgreSqlPortalEventStream? _stream;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (options.Value.Transport == EventTransport.PostgreSql)
         {
-            services.GetRequiredService<PostgreSqlPortalEventStream>().Start();
+            _stream = services.GetRequiredService<PostgreSqlPortalEventStream>();
+            _stream.Start();
         }
 
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        options.Value.Transport == EventTransport.PostgreSql ? services.GetRequiredService<PostgreSqlPortalEventStream>().StopAsync() : Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => _stream?.StopAsync() ?? Task.CompletedTask;
 }
