@@ -247,9 +247,20 @@ public abstract class SecretSinkScenarios : IAsyncLifetime
         var files = Directory.GetFiles(_portal.Factory.DataDirectory, "psaportal.db*");
         Assert.NotEmpty(files);
         var leaks = new List<string>();
-        foreach (var file in files)
+        foreach (var file in files.Where(File.Exists))
         {
-            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            // SQLite removes the -wal file when its last connection closes: one listed a moment ago may be gone.
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (FileNotFoundException)
+            {
+                continue;
+            }
+
+            await using var owned = stream;
             using var copy = new MemoryStream();
             await stream.CopyToAsync(copy);
             var bytes = copy.ToArray();
