@@ -68,6 +68,30 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
     public PortalBrowser NewBrowser() =>
         new(CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
 
+    /// <summary>
+    /// Every <c>psaportal.db*</c> file (the SQLite database, its WAL and shared memory) as it is now; none on PostgreSQL.
+    /// SQLite removes the -wal file when its last connection closes, so one listed a moment ago and gone is skipped.
+    /// </summary>
+    public IReadOnlyList<DatabaseFile> ReadDatabaseFiles()
+    {
+        var files = new List<DatabaseFile>();
+        foreach (var path in Directory.Exists(DataDirectory) ? Directory.GetFiles(DataDirectory, "psaportal.db*") : [])
+        {
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                files.Add(new DatabaseFile(Path.GetFileName(path), copy.ToArray()));
+            }
+            catch (FileNotFoundException)
+            {
+            }
+        }
+
+        return files;
+    }
+
     public Task<PortalDbContext> CreateDbContextAsync() =>
         Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
 
@@ -109,6 +133,13 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
             }
         }
     }
+}
+
+/// <summary>One database file's bytes, searched for a secret in the encodings a database may store text in.</summary>
+public sealed record DatabaseFile(string Name, byte[] Bytes)
+{
+    public bool Holds(string text) =>
+        Bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(text)) >= 0 || Bytes.AsSpan().IndexOf(System.Text.Encoding.Unicode.GetBytes(text)) >= 0;
 }
 
 internal sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider

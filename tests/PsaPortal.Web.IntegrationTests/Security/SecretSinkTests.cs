@@ -173,7 +173,7 @@ public abstract class SecretSinkScenarios : IAsyncLifetime
                      from sink in sinks
                      where Contains(sink.Value, secret)
                      select $"{secret} in a {sink.Key}: …{Around(sink.Value, secret)}…").ToList();
-        leaks.AddRange(await DatabaseBytesLeaksAsync(secrets));
+        leaks.AddRange(DatabaseBytesLeaks(secrets));
         Assert.True(leaks.Count == 0, "Secrets leaked:\n" + string.Join("\n", leaks));
     }
 
@@ -237,38 +237,16 @@ public abstract class SecretSinkScenarios : IAsyncLifetime
     }
 
     /// <summary>On SQLite every psaportal.db* file (the WAL too) byte for byte, in UTF-8 and UTF-16.</summary>
-    private async Task<IEnumerable<string>> DatabaseBytesLeaksAsync(IEnumerable<string> secrets)
+    private IEnumerable<string> DatabaseBytesLeaks(IEnumerable<string> secrets)
     {
         if (_database is not PortalDatabase.Sqlite)
         {
             return [];
         }
 
-        var files = Directory.GetFiles(_portal.Factory.DataDirectory, "psaportal.db*");
+        var files = _portal.Factory.ReadDatabaseFiles();
         Assert.NotEmpty(files);
-        var leaks = new List<string>();
-        foreach (var file in files.Where(File.Exists))
-        {
-            // SQLite removes the -wal file when its last connection closes: one listed a moment ago may be gone.
-            FileStream stream;
-            try
-            {
-                stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            }
-            catch (FileNotFoundException)
-            {
-                continue;
-            }
-
-            await using var owned = stream;
-            using var copy = new MemoryStream();
-            await stream.CopyToAsync(copy);
-            var bytes = copy.ToArray();
-            leaks.AddRange(secrets.Where(s => bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(s)) >= 0 || bytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes(s)) >= 0)
-                .Select(s => $"{s} in the bytes of {Path.GetFileName(file)}"));
-        }
-
-        return leaks;
+        return files.SelectMany(file => secrets.Where(file.Holds).Select(s => $"{s} in the bytes of {file.Name}"));
     }
 
     // ---------------------------------------------------------------- helpers
