@@ -27,6 +27,9 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJo
     private readonly ILogger<SystemLogWriter> _logger;
     private readonly TimeProvider _time;
     private readonly Channel<SystemLogEntry> _queue;
+
+    /// <summary>The batch being written; only the writing loop touches it, and StopAsync once the loop has ended.</summary>
+    private readonly List<SystemLogEntry> _batch = new(MaxBatch);
     private long _dropped;
     private volatile bool _writing;
 
@@ -74,66 +77,63 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJo
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<SystemLogEntry>(MaxBatch);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 _writing = true;
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var entry))
+                while (_batch.Count < MaxBatch && _queue.Reader.TryRead(out var entry))
                 {
-                    batch.Add(entry);
+                    _batch.Add(entry);
                 }
 
-                await WriteAsync(batch, stoppingToken);
-                batch.Clear();
+                await WriteAsync(_batch, stoppingToken);
+                _batch.Clear();
                 _writing = _queue.Reader.Count > 0;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            await StoreWhatIsLeftAsync(batch);
+            // Stopping: StopAsync stores the batch this interrupted and what is still queued.
         }
     }
 
     /// <summary>
-    /// Since .NET 10 <see cref="BackgroundService"/> starts <see cref="ExecuteAsync"/> with <c>Task.Run</c>, and a stop that
-    /// comes before that task ran cancels it unstarted (CI saw 2,000 queued records and none stored). So what is still
-    /// queued once the loop has ended, or never began, is stored here.
+    /// At shutdown, once the writing loop has ended: the batch a stop interrupted and what is still queued are stored
+    /// before the process ends. The loop may also never have begun: since .NET 10 <see cref="BackgroundService"/> starts
+    /// <see cref="ExecuteAsync"/> with <c>Task.Run</c>, and a stop before that task ran cancels it unstarted (CI saw 2,000
+    /// queued records and none stored).
     /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        if (ExecuteTask is null or { IsCompleted: true } && _queue.Reader.Count > 0)
+        if (ExecuteTask is null or { IsCompleted: true } && (_batch.Count > 0 || _queue.Reader.Count > 0))
         {
-            await StoreWhatIsLeftAsync(new List<SystemLogEntry>(MaxBatch));
+            await StoreWhatIsLeftAsync();
         }
     }
 
-    /// <summary>
-    /// At shutdown: what is still queued (and a batch the stop interrupted) is stored before the process ends, for at
-    /// most <see cref="ShutdownAllowance"/>; what cannot be stored by then is counted in the log.
-    /// </summary>
-    private async Task StoreWhatIsLeftAsync(List<SystemLogEntry> batch)
+    /// <summary>Stores the rest for at most <see cref="ShutdownAllowance"/>; what cannot be stored by then is counted in the log.</summary>
+    private async Task StoreWhatIsLeftAsync()
     {
         using var allowance = new CancellationTokenSource(ShutdownAllowance, _time);
         try
         {
             do
             {
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var entry))
+                while (_batch.Count < MaxBatch && _queue.Reader.TryRead(out var entry))
                 {
-                    batch.Add(entry);
+                    _batch.Add(entry);
                 }
 
-                await WriteAsync(batch, allowance.Token);
-                batch.Clear();
+                await WriteAsync(_batch, allowance.Token);
+                _batch.Clear();
             }
             while (_queue.Reader.Count > 0);
         }
         catch (OperationCanceledException)
         {
-            _logger.LogWarning("System Logs could not store {Count} records before shutdown", batch.Count + _queue.Reader.Count);
+            _logger.LogWarning("System Logs could not store {Count} records before shutdown", _batch.Count + _queue.Reader.Count);
         }
         finally
         {
