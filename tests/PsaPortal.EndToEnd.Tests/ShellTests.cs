@@ -9,6 +9,14 @@ public sealed class ShellTests(PortalUnderTest portal)
 {
     private const string Admin = "admin@demo.psaportal.test";
 
+    /// <summary>Whether the collapsed sidebar leaves the menu no width ("0") or shows it with its texts ("wide"), once Radzen's transition ends.</summary>
+    private const string MenuWidthIs = """
+        expected => {
+            const box = document.querySelector('[data-testid=main-navigation]').getBoundingClientRect();
+            return expected === '0' ? box.width < 1 : box.left >= 0 && box.width > 200;
+        }
+        """;
+
     [Fact]
     public async Task Admin_AddsUserThroughRadzenDialog_UserAppearsWithOneTimePassword()
     {
@@ -50,9 +58,40 @@ public sealed class ShellTests(PortalUnderTest portal)
             await page.ClickAsync($"[data-testid=main-navigation] .rz-navigation-item-text:text-is('{text}')");
             await page.WaitForURLAsync($"{portal.BaseUrl}/{path}");
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(text);
+            // The menu follows the circuit's navigation: only the entry just opened is marked current.
+            await Assertions.Expect(page.Locator("[data-testid=main-navigation] a[aria-current=page] .rz-navigation-item-text")).ToHaveTextAsync([text]);
         }
 
         Assert.Equal(0, await page.Locator("text=Users").CountAsync());
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task Navigation_ToggleAndKeyboard_HidesTheMenuAndReachesEveryEntryByTab()
+    {
+        var (page, errors) = await portal.NewPageAsync();
+        await PortalUnderTest.SignInAsync(page, "operator@demo.psaportal.test");
+        var menu = page.Locator("[data-testid=main-navigation]");
+
+        await page.ClickAsync("[aria-label='Toggle navigation']");
+        await page.WaitForFunctionAsync(MenuWidthIs, "0");
+        await PortalUnderTest.ScreenshotAsync(page, "navigation-collapsed");
+        await page.ClickAsync("[aria-label='Toggle navigation']");
+        await page.WaitForFunctionAsync(MenuWidthIs, "wide");
+        await Assertions.Expect(menu).ToBeInViewportAsync();
+
+        // Every entry is a tab stop in order; Enter on one opens its page in the circuit.
+        await menu.Locator("a").First.FocusAsync();
+        foreach (var (text, _, _) in NavMenu.Entries.Skip(1))
+        {
+            await page.Keyboard.PressAsync("Tab");
+            await Assertions.Expect(page.Locator("[data-testid=main-navigation] a:focus .rz-navigation-item-text")).ToHaveTextAsync(text);
+        }
+
+        await PortalUnderTest.ScreenshotAsync(page, "navigation-keyboard-focus");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync($"{portal.BaseUrl}/{NavMenu.Entries[^1].Path}");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(NavMenu.Entries[^1].Text);
         Assert.Empty(errors);
     }
 

@@ -67,10 +67,12 @@ public abstract class ComponentTestContext : IAsyncLifetime
             ],
             authenticationType: "Test"));
 
-    protected async Task<IDocument> RenderAsync<TComponent>(IDictionary<string, object?>? parameters = null)
+    /// <summary>Renders the component as on the page at <paramref name="path"/> (relative to the portal's base; the home page by default).</summary>
+    protected async Task<IDocument> RenderAsync<TComponent>(IDictionary<string, object?>? parameters = null, string path = "")
         where TComponent : IComponent
     {
         await using var scope = Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<NavigationManager>().NavigateTo(path);
         await using var renderer = new HtmlRenderer(scope.ServiceProvider, scope.ServiceProvider.GetRequiredService<ILoggerFactory>());
         var html = await renderer.Dispatcher.InvokeAsync(async () =>
         {

@@ -1,6 +1,8 @@
+using AngleSharp.Dom;
 using Microsoft.AspNetCore.Components;
 using PsaPortal.Web.Components.Layout;
 using PsaPortal.Web.Features.Identity;
+using Radzen.Blazor;
 
 namespace PsaPortal.Web.Tests;
 
@@ -53,4 +55,60 @@ public sealed class MainLayoutTests : ComponentTestContext
         Assert.Equal("post", signOut.GetAttribute("method"));
         Assert.NotNull(signOut.QuerySelector("input[name=__RequestVerificationToken][value=test-token]"));
     }
+
+    [Theory]
+    [InlineData("", "Dashboard")]
+    [InlineData("billing", "Billing")]
+    [InlineData("billing/runs/5f0e7c1a-2b8e-4c4e-9a51-0a4c1e0b7d21?page=2", "Billing")]
+    [InlineData("system-logs#latest", "System Logs")]
+    [InlineData("users", "Users")]
+    [InlineData("billingx", null)]
+    [InlineData("no-such-page", null)]
+    public async Task Navigation_MarksOnlyTheCurrentPagesEntry(string path, string? current)
+    {
+        SignInAs("owner@msp.example", PortalRoles.Admin);
+
+        var document = await RenderAsync<MainLayout>(PageBody, path);
+
+        var marked = document.QuerySelectorAll("[data-testid=main-navigation] a[aria-current=page]").ToList();
+        Assert.Equal(current is null ? [] : [current], marked.Select(a => a.QuerySelector(".rz-navigation-item-text")!.TextContent));
+        Assert.All(marked, a => Assert.Contains("active", a.ClassList));
+        Assert.Equal(marked.Count, document.QuerySelectorAll("[data-testid=main-navigation] a.active").Length);
+        Assert.Equal(marked.Count, document.QuerySelectorAll("[data-testid=main-navigation] .rz-navigation-item-wrapper-active").Length);
+    }
+
+    [Fact]
+    public async Task Navigation_IsTheMarkupRadzenPanelMenuRenders()
+    {
+        SignInAs("owner@msp.example", PortalRoles.Admin);
+        var ours = (await RenderAsync<NavMenu>(path: "billing")).QuerySelector("[data-testid=main-navigation]")!;
+        var radzen = (await RenderAsync<RadzenPanelMenu>(new Dictionary<string, object?>
+        {
+            [nameof(RadzenPanelMenu.DisplayStyle)] = Radzen.MenuItemDisplayStyle.IconAndText,
+            [nameof(RadzenPanelMenu.ChildContent)] = (RenderFragment)(b =>
+            {
+                b.OpenComponent<RadzenPanelMenuItem>(0);
+                b.AddAttribute(1, nameof(RadzenPanelMenuItem.Text), "Billing");
+                b.AddAttribute(2, nameof(RadzenPanelMenuItem.Icon), "receipt_long");
+                b.AddAttribute(3, nameof(RadzenPanelMenuItem.Path), "billing");
+                b.CloseComponent();
+            }),
+        }, "billing")).QuerySelector("ul")!;
+
+        static IElement Billing(IElement menu) => menu.QuerySelectorAll("li").Single(li => li.TextContent.Contains("Billing", StringComparison.Ordinal));
+        Assert.Equal(Classes(radzen), Classes(ours));
+        foreach (var selector in new[] { "", ".rz-navigation-item-wrapper", "a", "a > i", "a > span" })
+        {
+            var theirs = selector.Length == 0 ? Billing(radzen) : Billing(radzen).QuerySelector(selector);
+            var mine = selector.Length == 0 ? Billing(ours) : Billing(ours).QuerySelector(selector);
+            Assert.True(theirs is not null && mine is not null, $"'{selector}' in both menus");
+            Assert.Equal(Classes(theirs), Classes(mine));
+            Assert.Equal((theirs.GetAttribute("style") ?? "").Replace(" ", ""), (mine.GetAttribute("style") ?? "").Replace(" ", ""));
+        }
+
+        Assert.Equal("receipt_long", Billing(ours).QuerySelector("a > i")!.TextContent);
+        Assert.Equal("billing", Billing(ours).QuerySelector("a")!.GetAttribute("href"));
+    }
+
+    private static IEnumerable<string> Classes(IElement element) => element.ClassList.Order(StringComparer.Ordinal);
 }
