@@ -354,7 +354,8 @@ internal sealed class LoadBenchmark : IBenchmark
         var (portalMin, portalAverage, portalMax) = portalSampler.WorkingSet;
         Console.WriteLine($"portal process (pid {portal.ProcessId}: the portal alone, its built-in sandbox idle at {SandboxSeedData.MinimumCompanyCount} companies), every second over " +
             $"{portalSampler.Elapsed.TotalSeconds:F0} s ({portalSampler.Samples} samples): working set min {portalMin} MB, avg {portalAverage} MB, max {portalMax} MB (target < 400 MB); " +
-            $"managed heap max {portalRuntime.HeapMax / 1024 / 1024} MB, committed by the GC at most {portalRuntime.CommittedMax / 1024 / 1024} MB");
+            $"managed heap max {portalRuntime.HeapMax / 1024 / 1024} MB, committed by the GC at most {portalRuntime.CommittedMax / 1024 / 1024} MB, " +
+            $"held by SQLite at most {portalRuntime.SqliteMax / 1024 / 1024} MB");
         var (portalSplit, portalSplitAtMax) = portalSampler.Split;
         Console.WriteLine($"  resident set on average: {portalSplit}; at the largest sample: {portalSplitAtMax} (anonymous = managed heap, native memory, stacks; files = mapped assemblies; shared = JIT code under W^X)");
         Console.WriteLine($"  CPU {portalSampler.Cpu.TotalSeconds:F0} s = {portalSampler.CoresAverage:F2} of {Environment.ProcessorCount} cores on average, busiest second {portalSampler.CoresMax:F2} cores; " +

@@ -107,7 +107,7 @@ internal sealed class LoadPortalHost : IBenchmark
                     Report(started is { Accepted: true, RunId: { } runId } ? $"started {runId}" : $"refused {started.Message}");
                     break;
                 case "runtime":
-                    Report(string.Create(CultureInfo.InvariantCulture, $"runtime {runtime.HeapMax} {runtime.ThreadsMax} {runtime.QueuedMax} {runtime.CommittedMax}"));
+                    Report(string.Create(CultureInfo.InvariantCulture, $"runtime {runtime.HeapMax} {runtime.ThreadsMax} {runtime.QueuedMax} {runtime.CommittedMax} {SQLitePCL.raw.sqlite3_memory_highwater(0)}"));
                     break;
                 default:
                     Report($"refused unknown command {command}");
@@ -230,12 +230,15 @@ internal sealed class LoadPortalProcess : IDisposable
             : throw new InvalidOperationException($"Sync now: {answer}");
     }
 
-    /// <summary>The portal process's largest managed heap and GC-committed memory (bytes), thread-pool size and work-item queue so far.</summary>
-    public async Task<(long HeapMax, int ThreadsMax, long QueuedMax, long CommittedMax)> RuntimeAsync()
+    /// <summary>
+    /// The portal process's largest managed heap and GC-committed memory (bytes), thread-pool size and work-item queue so
+    /// far, and the most native memory SQLite held at once (its page caches and statements; bytes).
+    /// </summary>
+    public async Task<(long HeapMax, int ThreadsMax, long QueuedMax, long CommittedMax, long SqliteMax)> RuntimeAsync()
     {
         var words = (await CommandAsync("runtime")).Split(' ');
         return (long.Parse(words[1], CultureInfo.InvariantCulture), int.Parse(words[2], CultureInfo.InvariantCulture), long.Parse(words[3], CultureInfo.InvariantCulture),
-            long.Parse(words[4], CultureInfo.InvariantCulture));
+            long.Parse(words[4], CultureInfo.InvariantCulture), long.Parse(words[5], CultureInfo.InvariantCulture));
     }
 
     /// <summary>Asks it to stop (the portal shuts down as a host does) and waits up to 20 s; <see cref="Dispose"/> kills it if it is still there.</summary>
