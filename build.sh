@@ -63,7 +63,8 @@ run_load() {
 }
 
 case "${1:-}" in
-  run) shift; exec dotnet run --project src/PsaPortal.Web -- --demo "$@" ;;
+  # glibc's malloc arenas capped at two, as the Dockerfile sets it (ADR-0015); an operator's own value wins.
+  run) shift; MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" exec dotnet run --project src/PsaPortal.Web -- --demo "$@" ;;
   test) run_tests ;;
   load) run_load ;;
   *) usage ;;

@@ -37,7 +37,8 @@ namespace PsaPortal.Bench.Benchmarks;
 /// Options: --sessions 50 --minutes 10 --tenants 10000 --ingest-rps 100 --psa connectwise|autotask --latency 50
 /// --cw-limit 1000 --changed-percent 10 --faults (the sandbox's fault injection on for the window) --circuit-log Debug
 /// --finish-minutes N (after the window, wait up to N minutes for a run still going, then verify it)
-/// --portal-heap-limit MB (the portal process's GC heap hard limit, DOTNET_GCHeapHardLimit, as a container's memory limit sets it).
+/// --portal-heap-limit MB (the portal process's GC heap hard limit, DOTNET_GCHeapHardLimit, as a container's memory limit sets it)
+/// --portal-malloc-arenas 2 (MALLOC_ARENA_MAX for the portal process, as its Dockerfile and ./build.sh run set it; 0 for glibc's default).
 /// </summary>
 internal sealed class LoadBenchmark : IBenchmark
 {
@@ -65,6 +66,7 @@ internal sealed class LoadBenchmark : IBenchmark
         var finishWithin = TimeSpan.FromMinutes(arguments.Double("finish-minutes", 0));
         var circuitLog = arguments.String("circuit-log");
         int? heapLimit = arguments.String("portal-heap-limit") is null ? null : arguments.Int("portal-heap-limit", 0);
+        var mallocArenas = arguments.Int("portal-malloc-arenas", 2);
         var vendor = (arguments.String("psa") ?? "connectwise").ToLowerInvariant() switch
         {
             "connectwise" => PsaVendor.ConnectWise,
@@ -119,7 +121,7 @@ internal sealed class LoadBenchmark : IBenchmark
         var finished = new ConcurrentDictionary<Guid, TaskCompletionSource<BillingRunFinished>>();
         TaskCompletionSource<BillingRunFinished> Finished(Guid runId) => finished.GetOrAdd(runId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
         using var portal = await LoadPortalProcess.StartAsync(folder.Path, organizationId, sessionCount, cwLimit, circuitLog, portalLog,
-            screen.Published, done => Finished(done.RunId).TrySetResult(done), heapLimit);
+            screen.Published, done => Finished(done.RunId).TrySetResult(done), heapLimit, mallocArenas);
         var baseUrl = portal.BaseUrl;
         using var api = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);

@@ -191,8 +191,20 @@ internal sealed class LoadPortalProcess : IDisposable
     /// </summary>
     public static async Task<LoadPortalProcess> StartAsync(
         string dataDirectory, Guid organizationId, int sessions, int cwLimit, string? circuitLog, string logPath,
-        Action<Guid, int, int, long> published, Action<BillingRunFinished> finished, int? heapLimitMegabytes = null)
+        Action<Guid, int, int, long> published, Action<BillingRunFinished> finished, int? heapLimitMegabytes = null, int mallocArenas = 0)
     {
+        // The portal's environment as its deployment sets it; the harness's own stays as it is.
+        var variables = new Dictionary<string, string>();
+        if (heapLimitMegabytes is { } limit)
+        {
+            variables["DOTNET_GCHeapHardLimit"] = ((long)limit * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
+        }
+
+        if (mallocArenas > 0)
+        {
+            variables["MALLOC_ARENA_MAX"] = mallocArenas.ToString(CultureInfo.InvariantCulture);
+        }
+
         var port = LoopbackPort.Free();
         var portal = new LoadPortalProcess($"http://127.0.0.1:{port}", published, finished);
         portal._process = ChildProcess.Start(typeof(LoadPortalHost).Assembly.Location,
@@ -201,9 +213,7 @@ internal sealed class LoadPortalProcess : IDisposable
             "--sessions", sessions.ToString(CultureInfo.InvariantCulture), "--cw-limit", cwLimit.ToString(CultureInfo.InvariantCulture),
             .. circuitLog is null ? Array.Empty<string>() : new[] { "--circuit-log", circuitLog },
         ], logPath, standardOutput: portal.Read,
-            variables: heapLimitMegabytes is { } limit
-                ? new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = ((long)limit * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture) }
-                : null);
+            variables: variables);
         try
         {
             var ready = await portal.AnswerAsync(TimeSpan.FromMinutes(5));
