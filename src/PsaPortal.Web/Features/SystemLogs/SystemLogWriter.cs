@@ -82,13 +82,7 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJo
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 _writing = true;
-                while (_batch.Count < MaxBatch && _queue.Reader.TryRead(out var entry))
-                {
-                    _batch.Add(entry);
-                }
-
-                await WriteAsync(_batch, stoppingToken);
-                _batch.Clear();
+                await WriteNextBatchAsync(stoppingToken);
                 _writing = _queue.Reader.Count > 0;
             }
         }
@@ -121,13 +115,7 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJo
         {
             do
             {
-                while (_batch.Count < MaxBatch && _queue.Reader.TryRead(out var entry))
-                {
-                    _batch.Add(entry);
-                }
-
-                await WriteAsync(_batch, allowance.Token);
-                _batch.Clear();
+                await WriteNextBatchAsync(allowance.Token);
             }
             while (_queue.Reader.Count > 0);
         }
@@ -139,6 +127,18 @@ internal sealed class SystemLogWriter : BackgroundService, IPsaCallRecorder, IJo
         {
             _writing = false;
         }
+    }
+
+    /// <summary>Tops the batch up from the queue to <see cref="MaxBatch"/>, stores it and empties it; a cancelled write leaves it for StopAsync.</summary>
+    private async Task WriteNextBatchAsync(CancellationToken cancellationToken)
+    {
+        while (_batch.Count < MaxBatch && _queue.Reader.TryRead(out var entry))
+        {
+            _batch.Add(entry);
+        }
+
+        await WriteAsync(_batch, cancellationToken);
+        _batch.Clear();
     }
 
     private async Task WriteAsync(List<SystemLogEntry> batch, CancellationToken cancellationToken)
