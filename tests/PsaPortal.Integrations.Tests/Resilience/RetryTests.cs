@@ -17,13 +17,15 @@ public sealed class RetryTests(SandboxFixture host) : IClassFixture<SandboxFixtu
     [Fact]
     public async Task Get_SandboxRetryAfterOneSecond_WaitsThatLongOnTheRealClockThenSucceeds()
     {
-        // Arrange: one request fills the window, then the sandbox clock moves to one second before it closes.
+        // Arrange: one request fills the window, then the sandbox clock moves to half a second before it closes, so the
+        // sandbox asks for Retry-After: 1 (rounded up). Not 59 s: the window would then close a few hundred microseconds
+        // (the next request's round trip) before the wait ends, and a timer may fire a millisecond early.
         using var clients = new TestClients(host, o => o with { TimeProvider = TimeProvider.System });
         var api = clients.ConnectWise();
         await api.GetSystemInfoAsync();
         host.Sandbox.ConnectWise.Configure(s => s with { RateLimitPerMinute = 1 });
         await api.GetSystemInfoAsync();
-        host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(59));
+        host.Sandbox.Clock.Advance(TimeSpan.FromSeconds(59.5));
         var before = clients.Calls.Records.Count;
 
         // Act
