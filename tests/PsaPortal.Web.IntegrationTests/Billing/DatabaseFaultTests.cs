@@ -2,7 +2,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using PsaPortal.Integrations;
 using PsaPortal.Sandbox.Core;
-using PsaPortal.Sandbox.Seed;
 using PsaPortal.Testing;
 using PsaPortal.Web.Features.Billing;
 using Xunit.Abstractions;
@@ -73,7 +72,7 @@ public sealed class DatabaseFaultTests(ITestOutputHelper output)
         var sandbox = portal.Sandbox;
         var integrationId = await portal.LinkAsync(vendor);
         var tenants = await portal.MapEveryCompanyAsync(vendor, integrationId);
-        await ChangeCountsAsync(portal, vendor, tenants);
+        await portal.MoveCountsAsync(vendor, tenants);
         var before = FaultPsa.Take(sandbox);
         // Every PSA call takes 100 ms, so the run lasts long enough for the fault to land in its middle.
         var slow = new FaultSettings { LatencyMilliseconds = 100 };
@@ -137,27 +136,5 @@ public sealed class DatabaseFaultTests(ITestOutputHelper output)
         }
 
         return run;
-    }
-
-    /// <summary>Two counts in three move away from what the PSA holds, up or down.</summary>
-    private static async Task ChangeCountsAsync(FaultPortal portal, PsaVendor vendor, IReadOnlyList<FaultTenant> tenants)
-    {
-        var sandbox = portal.Sandbox;
-        var index = 0;
-        await using var db = await portal.CreateDbContextAsync();
-        foreach (var tenant in tenants)
-        {
-            foreach (var row in db.TenantUsage.Where(u => u.TenantId == tenant.TenantId).ToList())
-            {
-                var productId = SandboxSeedData.Product(tenant.SkuOfProduct[row.ProductId]).Number;
-                var current = vendor == PsaVendor.ConnectWise
-                    ? (int)FaultPsa.ActiveAdditions(sandbox, tenant.AgreementPsaId, productId).FirstOrDefault().Quantity
-                    : FaultPsa.ContractServices(sandbox, tenant.AgreementPsaId, productId) is [var line, ..] ? FaultPsa.UnitsToday(sandbox, line) : 0;
-                var change = index++ % 3 == 0 ? 0 : 1 + (index % 9);
-                row.Quantity = index % 2 == 0 && current - change >= 1 ? current - change : current + change;
-            }
-        }
-
-        await db.SaveChangesAsync();
     }
 }

@@ -59,7 +59,10 @@ internal sealed class FaultPortal : IAsyncDisposable
         "Test"));
 
     /// <summary>Starts the portal on SQLite (or <paramref name="database"/>), with <paramref name="settings"/> added to its configuration.</summary>
-    public static async Task<FaultPortal> StartAsync(int companyCount, PortalDatabase? database = null, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="resilience">The PSA clients' timeouts, retries and breaker; production's with <see cref="AttemptTimeout"/> when null.</param>
+    /// <param name="interceptor">Sees every PSA request between the clients' resilience and the socket, and may answer it itself.</param>
+    public static async Task<FaultPortal> StartAsync(
+        int companyCount, PortalDatabase? database = null, IReadOnlyDictionary<string, string?>? settings = null, PsaResilienceOptions? resilience = null, DelegatingHandler? interceptor = null)
     {
         var port = LoopbackPort.Free();
         var configuration = new Dictionary<string, string?>
@@ -77,17 +80,23 @@ internal sealed class FaultPortal : IAsyncDisposable
         var host = portal.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
             services.AddSingleton<IPsaClientFactory>(sp =>
             {
-                var resilience = new PsaResilienceOptions { AttemptTimeout = AttemptTimeout };
+                resilience ??= new PsaResilienceOptions { AttemptTimeout = AttemptTimeout };
+                HttpMessageHandler socket = new SocketsHttpHandler
+                {
+                    ConnectCallback = sp.GetRequiredService<SiteAddressPolicy>().ConnectAsync,
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                };
+                if (interceptor is not null)
+                {
+                    interceptor.InnerHandler = socket;
+                }
+
                 return new PsaClientFactory(sp.GetRequiredService<IPsaCallRecorder>(), new PsaClientFactoryOptions
                 {
                     ConnectWise = new ConnectWiseOptions { Resilience = resilience },
                     Autotask = new AutotaskOptions { Resilience = resilience },
                     TimeProvider = sp.GetRequiredService<TimeProvider>(),
-                    PrimaryHandler = new SocketsHttpHandler
-                    {
-                        ConnectCallback = sp.GetRequiredService<SiteAddressPolicy>().ConnectAsync,
-                        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                    },
+                    PrimaryHandler = interceptor ?? socket,
                 });
             })));
         host.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
@@ -183,6 +192,27 @@ internal sealed class FaultPortal : IAsyncDisposable
         return tenants;
     }
 
+    /// <summary>Two counts in three move away from what the PSA holds, up or down.</summary>
+    public async Task MoveCountsAsync(PsaVendor vendor, IReadOnlyList<FaultTenant> tenants)
+    {
+        var index = 0;
+        await using var db = await CreateDbContextAsync();
+        foreach (var tenant in tenants)
+        {
+            foreach (var row in db.TenantUsage.Where(u => u.TenantId == tenant.TenantId).ToList())
+            {
+                var productId = SandboxSeedData.Product(tenant.SkuOfProduct[row.ProductId]).Number;
+                var current = vendor == PsaVendor.ConnectWise
+                    ? (int)FaultPsa.ActiveAdditions(Sandbox, tenant.AgreementPsaId, productId).FirstOrDefault().Quantity
+                    : FaultPsa.ContractServices(Sandbox, tenant.AgreementPsaId, productId) is [var line, ..] ? FaultPsa.UnitsToday(Sandbox, line) : 0;
+                var change = index++ % 3 == 0 ? 0 : 1 + (index % 9);
+                row.Quantity = index % 2 == 0 && current - change >= 1 ? current - change : current + change;
+            }
+        }
+
+        await db.SaveChangesAsync();
+    }
+
     public async Task<BillingRun> WaitForEndAsync(Guid runId, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -217,6 +247,22 @@ internal sealed class FaultPortal : IAsyncDisposable
     {
         await using var db = await CreateDbContextAsync();
         return await db.BillingRunItems.AsNoTracking().Where(i => i.RunId == runId).OrderBy(i => i.Id).ToListAsync();
+    }
+
+    /// <summary>
+    /// The run's Failed rows whose write's outcome it could not confirm: the journal still holds the write as Planned
+    /// (sent, no answer), or as Applied (an Autotask adjustment accepted) without a re-read that confirmed it.
+    /// </summary>
+    public async Task<IReadOnlySet<long>> UnconfirmedAsync(Guid runId)
+    {
+        await using var db = await CreateDbContextAsync();
+        var ids = await (
+                from w in db.BillingWrites.AsNoTracking()
+                join i in db.BillingRunItems.AsNoTracking() on w.ItemId equals i.Id
+                where w.RunId == runId && i.Outcome == BillingOutcome.Failed && (w.State == BillingWriteState.Planned || w.State == BillingWriteState.Applied)
+                select i.Id)
+            .ToListAsync();
+        return ids.ToHashSet();
     }
 
     public async ValueTask DisposeAsync()

@@ -298,6 +298,7 @@ public sealed class BillingEngine(
             for (var round = 0; round < MaxRounds; round++)
             {
                 List<BillingRunItem> pending;
+                var unread = 0;
                 if (round == 0 && built is not null)
                 {
                     // New rows: nothing of them is journalled yet, so there is nothing to settle.
@@ -308,7 +309,7 @@ public sealed class BillingEngine(
                     await ready;
                     if (apply)
                     {
-                        await SettleAsync(context, cancellationToken);
+                        unread = await SettleAsync(context, cancellationToken);
                     }
 
                     pending = await RowsAsync(context.Run.Id, cancellationToken, BillingOutcome.Pending);
@@ -316,7 +317,13 @@ public sealed class BillingEngine(
 
                 if (pending.Count == 0)
                 {
-                    break;
+                    if (unread == 0)
+                    {
+                        break;
+                    }
+
+                    // Nothing left to write, but writes whose outcome the PSA could not be read for: the next round reads them again.
+                    continue;
                 }
 
                 await PlanAndWriteAsync(context, BillingPlans.Split(pending, limits), ready, cancellationToken);
@@ -341,8 +348,11 @@ public sealed class BillingEngine(
         var left = await RowsAsync(context.Run.Id, cancellationToken, BillingOutcome.Pending, BillingOutcome.InFlight);
         foreach (var row in left)
         {
+            var reason = context.Reasons.GetValueOrDefault(row.Id) ?? "no answer";
             row.Outcome = BillingOutcome.Failed;
-            row.Message = BillingMessages.NotConfirmed(context.Integration.Vendor, context.Reasons.GetValueOrDefault(row.Id) ?? "no answer");
+            row.Message = context.Accepted.ContainsKey(row.Id)
+                ? BillingMessages.AcceptedNotConfirmed(context.Integration.Vendor, reason)
+                : BillingMessages.NotConfirmed(context.Integration.Vendor, reason);
             row.UpdatedAt = time.GetUtcNow();
         }
 
@@ -503,7 +513,8 @@ public sealed class BillingEngine(
     /// Settles the journal: every write still Planned (outcome unknown, or left by a process that died) and every
     /// applied Autotask adjustment not yet confirmed is checked against one batched re-read of the PSA.
     /// </summary>
-    private async Task SettleAsync(RunContext context, CancellationToken cancellationToken)
+    /// <returns>How many open writes the PSA could not be read for; they stay open for the next settle.</returns>
+    private async Task<int> SettleAsync(RunContext context, CancellationToken cancellationToken)
     {
         List<(BillingRunItem Row, BillingWrite Write)> open;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
@@ -519,9 +530,10 @@ public sealed class BillingEngine(
 
         if (open.Count == 0)
         {
-            return;
+            return 0;
         }
 
+        var unread = 0;
         var rows = new List<BillingRunItem>();
         var writes = new List<BillingWrite>();
         foreach (var chunk in open.Chunk(ChunkSize))
@@ -533,7 +545,13 @@ public sealed class BillingEngine(
                 var state = states[row.Id];
                 if (state.Error is not null)
                 {
+                    unread++;
                     context.Reasons[row.Id] = state.Error;
+                    if (write.State == BillingWriteState.Applied)
+                    {
+                        context.Accepted[row.Id] = true;
+                    }
+
                     if (row.Outcome != BillingOutcome.InFlight)
                     {
                         row.Outcome = BillingOutcome.InFlight;
@@ -595,6 +613,7 @@ public sealed class BillingEngine(
         }
 
         await SaveAsync(context, rows, writes);
+        return unread;
     }
 
     /// <summary>
@@ -1030,6 +1049,9 @@ public sealed class BillingEngine(
 
         /// <summary>Why a row's write could not be confirmed, for its message if it stays unconfirmed.</summary>
         public ConcurrentDictionary<long, string> Reasons { get; } = new();
+
+        /// <summary>Rows whose write the PSA accepted (an Autotask adjustment) but whose re-read to confirm it failed.</summary>
+        public ConcurrentDictionary<long, bool> Accepted { get; } = new();
 
         public long CountsSavedAt;
     }

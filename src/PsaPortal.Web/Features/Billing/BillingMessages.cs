@@ -76,6 +76,9 @@ public static class BillingMessages
     public static string NotConfirmed(PsaVendor vendor, string reason) =>
         $"{vendor.DisplayName()} did not confirm the change and it could not be checked ({reason}). Retry this tenant: it reads {vendor.DisplayName()} first and never sends a change twice.";
 
+    public static string AcceptedNotConfirmed(PsaVendor vendor, string reason) =>
+        $"{vendor.DisplayName()} accepted the adjustment, but the units could not be read back to confirm it ({reason}). Retry this tenant: it reads {vendor.DisplayName()} first and never sends a change twice.";
+
     public const string Cancelled = "Not attempted: the run was cancelled.";
 
     public const string StoppedWhileInFlight = "The run was stopped while this change was being sent; the next run reads the PSA first and never sends it twice.";
