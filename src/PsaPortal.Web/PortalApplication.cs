@@ -46,6 +46,9 @@ public static class PortalApplication
     public static IHostApplicationBuilder AddPortal(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        // First: hosted services start in registration order, and the database's (migrations, seeders) must run before
+        // Data Protection's, which reads the key ring, on PostgreSQL a table the migrations create.
+        builder.AddPortalData();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddRadzenComponents();
         builder.Services.AddRadzenCookieThemeService(options =>
@@ -63,7 +66,6 @@ public static class PortalApplication
                 ? new DatabaseKeyRing(services, LegacyKeyDirectory(services), loggers)
                 : new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(services.GetDataDirectory(), "keys")), loggers));
 
-        builder.AddPortalData();
         builder.AddPortalHealthChecks();
         builder.AddIdentityFeature();
         builder.AddPortalForwardedHeaders();

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using PsaPortal.Web.Infrastructure;
 
@@ -22,6 +24,9 @@ internal sealed class DatabaseInitializer(
         if (options.Value.MigrateOnStartup)
         {
             await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken);
+            // The history table first: on an empty database, asking for the applied migrations (here, and inside
+            // Migrate) would log a failed query as an error.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
             var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
             if (pending.Count > 0)
             {
