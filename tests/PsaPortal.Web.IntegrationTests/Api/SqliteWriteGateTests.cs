@@ -132,6 +132,35 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
         Assert.Equal(0, (await _portal.CountsAsync()).Tenants);
     }
 
+    [Fact]
+    public async Task BatchQueuedWhenThePortalStops_IsStillWritten_OneSentAfterIsRefusedWithItsReason()
+    {
+        var ingest = _portal.Factory.Services.GetRequiredService<PlatformIngest>();
+        var gate = _portal.Factory.Services.GetRequiredService<SqliteWriteGate>();
+        Task<IngestResult> Send(string id) => ingest.IngestAsync(_portal.OrganizationId, new PlatformBatch { Tenants = [new TenantInput { ExternalId = id, Name = id }] }, "test");
+        await using var holder = await _portal.Factory.CreateDbContextAsync();
+        var transaction = await holder.Database.BeginTransactionAsync();
+        // The writer waits for the database with the first batch; the second queues behind it.
+        var first = Send("STOP-1");
+        await WaitUntilAsync(() => gate.Waiting == 1);
+        var second = Send("STOP-2");
+        await WaitUntilAsync(() => ingest.Queued == 1);
+
+        // The portal stops while both wait; the database is free a moment later.
+        var stopping = ingest.StopAsync(CancellationToken.None);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        await transaction.CommitAsync();
+        await transaction.DisposeAsync();
+        await stopping;
+
+        Assert.Equal(new IngestCounts(1, 0, 0), (await first).Tenants);
+        Assert.Equal(new IngestCounts(1, 0, 0), (await second).Tenants);
+        var refused = await Assert.ThrowsAsync<IngestNotWrittenException>(() => Send("STOP-3"));
+        Assert.Equal("The portal is stopping, so the batch was not written. Send it again in a moment.", refused.Message);
+        await using var db = await _portal.Factory.CreateDbContextAsync();
+        Assert.Equal(["STOP-1", "STOP-2"], await db.Tenants.Where(t => t.ExternalId.StartsWith("STOP-")).Select(t => t.ExternalId).OrderBy(id => id).ToListAsync());
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var watch = Stopwatch.StartNew();

@@ -70,8 +70,8 @@ public sealed class IngestNotWrittenException(string message) : DbException(mess
 /// arrival order; each batch gets its own counts, and its own event after the commit. If that transaction fails, each
 /// batch of the group is written again alone with the per-batch retry, so a batch fails only with its own error;
 /// a failure of the database itself (busy past the wait, PostgreSQL away) is every batch's failure and is not retried.
-/// A batch still queued after <see cref="DatabaseWait"/>, or when the portal stops, gets
-/// <see cref="IngestNotWrittenException"/>; a caller that gives up while its batch is queued has nothing written. A
+/// A batch still queued after <see cref="DatabaseWait"/>, or sent once the portal is stopping, gets
+/// <see cref="IngestNotWrittenException"/>; one queued before the stop is still written. A caller that gives up while its batch is queued has nothing written. A
 /// bigger batch (a CSV import) is written alone at once, so it never holds up the queue. Grouping applies on PostgreSQL
 /// too: one code path, tested on both, and fewer commits and connections there as well; what it gives up is one
 /// process writing its small batches in parallel, and two batches creating the same key now meet in one transaction
@@ -103,7 +103,11 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
     public const string IncidentsCollection = "incidents";
     public const string InvoiceLinesCollection = "invoiceLines";
 
-    private readonly Channel<QueuedBatch> _queue = Channel.CreateUnbounded<QueuedBatch>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: that channel cannot count what it holds.
+    private readonly Channel<QueuedBatch> _queue = Channel.CreateUnbounded<QueuedBatch>();
+
+    /// <summary>Batches waiting for the writer (not the group it is writing).</summary>
+    internal int Queued => _queue.Reader.Count;
 
     /// <summary>Every error of the batch, nothing written (a CSV preview uses this).</summary>
     public async Task<IReadOnlyList<IngestError>> ValidateAsync(Guid organizationId, PlatformBatch batch, CancellationToken cancellationToken = default)
@@ -427,10 +431,12 @@ public sealed class PlatformIngest(IDbContextFactory<PortalDbContext> dbFactory,
         }
         finally
         {
+            // The portal is stopping: no batch is taken from now on, and the ones already queued (their callers are
+            // waiting for the answer) are written, each group within its own wait for the database.
             _queue.Writer.TryComplete();
-            while (_queue.Reader.TryRead(out var queued))
+            while (TakeGroup() is { Count: > 0 } group)
             {
-                queued.Result.TrySetException(Stopping());
+                await WriteGroupAsync(group);
             }
         }
     }
