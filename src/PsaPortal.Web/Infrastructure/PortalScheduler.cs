@@ -45,23 +45,19 @@ public static class PortalScheduler
             var connectionString = builder.Configuration.GetConnectionString(DataExtensions.ConnectionStringName)!;
             builder.AddQuartz(quartz =>
             {
-                quartz.ConfigureScheduler(scheduler =>
-                {
-                    scheduler.InstanceName = InstanceName;
-                    if (!options.InstanceId.Equals(SchedulerOptions.AutoInstanceId, StringComparison.OrdinalIgnoreCase))
-                    {
-                        scheduler.InstanceId = options.InstanceId;
-                    }
-                });
                 quartz.UsePersistentStore(store =>
                 {
                     store.UsePostgres(connectionString);
                     store.UseSystemTextJsonSerializer();
                     // Every job data value the portal stores is a string: kept readable, and no type can break a restore.
+                    // A firing the stop interrupts (below) is stored again as a recovery trigger when its job ends by
+                    // throwing OperationCanceledException, as after a crash: another node fires it on its next look at
+                    // the store (a billing run resumes there from its journal), or this node when it starts again.
                     store.ConfigureStore(o =>
                     {
                         o.TablePrefix = TablePrefix;
                         o.StoreJobDataAsStrings = true;
+                        o.RecoverFiringsCancelledByShutdown = true;
                     });
                     // A node is written off once it has missed one check-in by another interval: interval + threshold.
                     store.UseClustering(c =>
@@ -73,6 +69,26 @@ public static class PortalScheduler
             });
         }
 
+        // One ConfigureScheduler call for both stores: beside the clustered store's own call, a second one's setting
+        // did not take effect.
+        builder.AddQuartz(quartz => quartz.ConfigureScheduler(scheduler =>
+        {
+            // A stop cancels the running jobs' tokens and waits for them to end: a billing run then leaves itself Running
+            // to resume (in a cluster, handed back for another node), a ticketing pass or export stops between items.
+            // Without the interrupt the stop waited for the whole run, past any grace period a deployment gives.
+            scheduler.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
+            if (options.Clustered)
+            {
+                // Triggers another node stores (a handed-back firing, Sync now pressed there) are found within this,
+                // not Quartz's default 30 s: one indexed query per interval and node.
+                scheduler.IdleWaitTime = options.CheckinInterval;
+                scheduler.InstanceName = InstanceName;
+                if (!options.InstanceId.Equals(SchedulerOptions.AutoInstanceId, StringComparison.OrdinalIgnoreCase))
+                {
+                    scheduler.InstanceId = options.InstanceId;
+                }
+            }
+        }));
         builder.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return builder;
     }

@@ -49,6 +49,12 @@ internal sealed class FaultPortal : IAsyncDisposable
 
     public PsaSandbox Sandbox => Get<PsaSandbox>();
 
+    /// <summary>What the portal logged, one line per entry: level, category, message, exception.</summary>
+    public IEnumerable<string> LogLines => _portal.LogLines;
+
+    /// <summary>The SQLite database file (on the default database), readable after the host has stopped.</summary>
+    public string SqliteFile => Path.Combine(_portal.DataDirectory, "psaportal.db");
+
     public ClaimsPrincipal Admin => new(new ClaimsIdentity(
         [
             new Claim(ClaimTypes.NameIdentifier, "fault-test-admin"),

@@ -63,20 +63,6 @@ public sealed class BillingEngine(
     /// <summary>Whether a run of the integration is executing in this process.</summary>
     public bool IsRunning(Guid integrationId) => _gates.TryGetValue(integrationId, out var gate) && gate.CurrentCount == 0;
 
-    /// <summary>Stores a trigger for the run in the shared job store, for whichever node acquires it next.</summary>
-    private async Task HandOverAsync(BillingRun run)
-    {
-        try
-        {
-            await services.GetRequiredService<BillingRunStarter>().QueueHandOverAsync(run.IntegrationId, run.Id, CancellationToken.None);
-        }
-        catch (Exception exception) when (exception is SchedulerException or InvalidOperationException || DatabaseFailures.IsTransient(exception))
-        {
-            // Not lost: the next node to start resumes every run left Running (BillingStartup).
-            logger.LogWarning(exception, "Billing run {RunId} could not be handed to another node; the next start resumes it", run.Id);
-        }
-    }
-
     /// <summary>The database lock a clustered portal runs the integration's billing under (<see cref="ClusterLocks"/>).</summary>
     public static string ClusterLockName(Guid integrationId) => $"billing-run:{integrationId}";
 
@@ -183,16 +169,12 @@ public sealed class BillingEngine(
         {
             if (lifetime.ApplicationStopping.IsCancellationRequested)
             {
-                // The portal is stopping: the run stays Running and is resumed at the next start; in a cluster a node
-                // that stays up takes it over at once (it waits for this node's lock, released as this returns).
+                // The portal is stopping: the run stays Running and is resumed at the next start. The cancellation goes on
+                // to the job, so that in a cluster Quartz hands the firing back for a node that stays up (PortalScheduler);
+                // that node waits for this one's lock, released as this returns.
                 await PersistCountsAsync(context, force: true);
                 logger.LogInformation("Billing run {RunId} left to resume: the portal is stopping", run.Id);
-                if (clusterLocks.Enabled)
-                {
-                    await HandOverAsync(run);
-                }
-
-                return;
+                throw;
             }
 
             await StopRowsAsync(context, BillingMessages.Cancelled);

@@ -90,23 +90,6 @@ public sealed class BillingRunStarter(
     }
 
     /// <summary>
-    /// A clustered node that is stopping hands its run over: a trigger of its own key (the run's own trigger may still be
-    /// completing on this node), fired by whichever node acquires it first.
-    /// </summary>
-    public async Task QueueHandOverAsync(Guid integrationId, Guid runId, CancellationToken cancellationToken)
-    {
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity(new TriggerKey($"billing-run-{runId:N}-handover", IntegrationSchedules.GroupOf(integrationId)))
-            .ForJob(BillingSyncJob.Key)
-            .UsingJobData(BillingSyncJob.RunIdKey, runId.ToString())
-            .UsingJobData(BillingSyncJob.IntegrationIdKey, integrationId.ToString())
-            .StartNow()
-            .Build();
-        await scheduler.ScheduleTrigger(trigger, TriggerConflict.Replace, cancellationToken);
-    }
-
-    /// <summary>
     /// Asks Quartz to resume the run after <paramref name="delay"/>: it was interrupted because the database could not
     /// be reached (<paramref name="attempt"/> counts the interruptions in a row; <paramref name="reason"/> goes to System Logs).
     /// </summary>

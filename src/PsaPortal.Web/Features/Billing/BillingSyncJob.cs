@@ -12,7 +12,8 @@ namespace PsaPortal.Web.Features.Billing;
 /// run found queued or interrupted at start-up) runs that run; a schedule's trigger asks for a new scheduled run, and
 /// is skipped with a System Log line when a run of the integration is already queued or running. Its triggers live in
 /// the integration's trigger group, so Disconnect pauses them and Delete removes them. A run interrupted because the
-/// database could not be reached (<see cref="DatabaseFailures"/>) is queued again to resume a little later.
+/// database could not be reached (<see cref="DatabaseFailures"/>) is queued again to resume a little later; one the
+/// portal's stop interrupted is resumed at the next start, or at once by another node of a cluster.
 /// </summary>
 internal sealed class BillingSyncJob(
     BillingEngine engine,
@@ -71,7 +72,10 @@ internal sealed class BillingSyncJob(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Thrown on, not swallowed: a firing the portal's stop cancelled is then handed back for another node
+            // (PortalScheduler); one Disconnect or Delete interrupted stays a cancellation.
             logger.LogInformation("Billing job stopped: the integration was disconnected or deleted, or the portal is stopping");
+            throw;
         }
         catch (Exception exception) when (runId is { } interrupted && DatabaseFailures.IsTransient(exception))
         {
