@@ -214,9 +214,9 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
 
     /// <summary>
     /// SIGTERM (a rolling restart) to the node running a billing run, mid-run: it stops within its grace period, leaving
-    /// the run Running and queued for another node (<c>BillingEngine.HandOverAsync</c>); the other node resumes it from
-    /// the journal, and the sandbox ends exactly as the rows demand. The node killed by the test before is started again
-    /// first, so both are up.
+    /// the run Running and its firing handed back by Quartz for another node (<c>PortalScheduler</c>); the other node
+    /// resumes it from the journal, and the sandbox ends exactly as the rows demand. The node killed by the test before
+    /// is started again first, so both are up.
     /// </summary>
     [Fact]
     [TestOrder(5)]

@@ -71,8 +71,9 @@ public sealed class IngestNotWrittenException(string message) : DbException(mess
 /// batch of the group is written again alone with the per-batch retry, so a batch fails only with its own error;
 /// a failure of the database itself (busy past the wait, PostgreSQL away) is every batch's failure and is not retried.
 /// A batch still queued after <see cref="DatabaseWait"/>, or sent once the portal is stopping, gets
-/// <see cref="IngestNotWrittenException"/>; one queued before the stop is still written. A caller that gives up while its batch is queued has nothing written. A
-/// bigger batch (a CSV import) is written alone at once, so it never holds up the queue. Grouping applies on PostgreSQL
+/// <see cref="IngestNotWrittenException"/>; one queued before the stop is still written. A caller that gives up while
+/// its batch is queued has nothing written. A bigger batch (a CSV import) is written alone at once, so it never holds
+/// up the queue. Grouping applies on PostgreSQL
 /// too: one code path, tested on both, and fewer commits and connections there as well; what it gives up is one
 /// process writing its small batches in parallel, and two batches creating the same key now meet in one transaction
 /// instead of in a unique violation and a retry. The reads that decide insert or update stay inside the transaction (a
