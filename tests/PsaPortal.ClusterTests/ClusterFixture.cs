@@ -186,20 +186,6 @@ public sealed class ClusterFixture : IAsyncLifetime
         (await Store.QueryAsync<string>("SELECT instance_name FROM qrtz_fired_triggers WHERE job_name = @job AND state = 'EXECUTING'",
             ("job", BillingJobName))).FirstOrDefault();
 
-    /// <summary>Starts again, under its own name, every node a test stopped or killed.</summary>
-    public async Task StartStoppedNodesAsync()
-    {
-        for (var i = 0; i < Nodes.Length; i++)
-        {
-            if (!Nodes[i].IsAlive)
-            {
-                Nodes[i].Process.Dispose();
-                Nodes[i] = await StartNodeAsync(Nodes[i].Name);
-                await Nodes[i].Process.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-            }
-        }
-    }
-
     private async Task<ClusterNode> StartNodeAsync(string name)
     {
         var folder = Directory.CreateTempSubdirectory($"psaportal-{name}-").FullName;

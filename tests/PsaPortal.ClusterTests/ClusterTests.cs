@@ -212,24 +212,6 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
         return Task.CompletedTask;
     });
 
-    /// <summary>
-    /// SIGTERM (a rolling restart) to the node running a billing run, mid-run: it stops within its grace period, leaving
-    /// the run Running and its firing handed back by Quartz for another node (<c>PortalScheduler</c>); the other node
-    /// resumes it from the journal, and the sandbox ends exactly as the rows demand. The node killed by the test before
-    /// is started again first, so both are up.
-    /// </summary>
-    [Fact]
-    [TestOrder(5)]
-    public async Task NodeStoppedMidRun_TheOtherNodeTakesTheRunOverAndTheSandboxEndsExact()
-    {
-        await cluster.StartStoppedNodesAsync();
-        var stoppedByItself = false;
-
-        await HandOverMidRunAsync("SIGTERM", 2, async node => stoppedByItself = await node.Process.StopAsync());
-
-        Assert.True(stoppedByItself, "The node did not stop within its grace period, so it was killed: nothing was shown about a clean stop.");
-    }
-
     /// <summary>Starts a run, <paramref name="stop"/>s its node once a third of its writes reached the PSA, and checks the other node finishes it exactly.</summary>
     private async Task HandOverMidRunAsync(string how, int trial, Func<ClusterNode, Task> stop)
     {

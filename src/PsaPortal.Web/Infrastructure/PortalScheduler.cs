@@ -90,7 +90,35 @@ public static class PortalScheduler
             }
         }));
         builder.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        builder.Services.AddHostedService<StopSchedulerFirst>();
         return builder;
+    }
+
+    /// <summary>
+    /// Shuts Quartz down in the host's stopping phase, before any hosted service's <c>StopAsync</c>. Hosted services stop
+    /// one after another, and in one CI run a billing run went on to its end while the services that stop before
+    /// Quartz's took their time (the node was killed at its grace period). Quartz's own stop later joins this one.
+    /// </summary>
+    private sealed class StopSchedulerFirst(IServiceProvider services) : IHostedLifecycleService
+    {
+        // Taken at start: a host stopped twice (a test host disposed after it stopped) has no container the second time.
+        private QuartzHostedService? _quartz;
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => _quartz?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _quartz = services.GetServices<IHostedService>().OfType<QuartzHostedService>().Single();
+            return Task.CompletedTask;
+        }
+
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>The section, checked: a clustered scheduler needs PostgreSQL and its connection string.</summary>
