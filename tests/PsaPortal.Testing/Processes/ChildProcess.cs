@@ -99,12 +99,11 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Asks the process to stop (SIGTERM), and kills it if it has not stopped within <paramref name="grace"/>.</summary>
-    /// <returns>Whether it stopped by itself (false: it was killed, or had ended before).</returns>
-    public async Task<bool> StopAsync(TimeSpan grace)
+    public async Task StopAsync(TimeSpan grace)
     {
         if (_process.HasExited)
         {
-            return false;
+            return;
         }
 
         // Process has no portable SIGTERM; the kill command sends it to this one pid.
@@ -117,12 +116,10 @@ internal sealed class ChildProcess : IDisposable
         try
         {
             await _process.WaitForExitAsync(timeout.Token);
-            return true;
         }
         catch (OperationCanceledException)
         {
             Kill();
-            return false;
         }
     }
 

@@ -108,8 +108,8 @@ internal sealed class PortalProcess : IDisposable
     /// <summary>SIGKILL, with its whole process tree.</summary>
     public void Kill() => _process.Kill();
 
-    /// <summary>SIGTERM, as a deployment stops a node; killed after 20 s. True when it stopped by itself.</summary>
-    public Task<bool> StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(20));
+    /// <summary>SIGTERM, as a deployment stops a node; killed after 20 s.</summary>
+    public Task StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(20));
 
     public void Dispose()
     {

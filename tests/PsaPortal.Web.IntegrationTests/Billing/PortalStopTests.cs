@@ -1,10 +1,10 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PsaPortal.Integrations;
 using PsaPortal.Sandbox.Core;
-using PsaPortal.Web.Features.Billing;
-using Microsoft.EntityFrameworkCore;
 using PsaPortal.Web.Data;
+using PsaPortal.Web.Features.Billing;
 
 namespace PsaPortal.Web.IntegrationTests.Billing;
 
@@ -12,7 +12,7 @@ namespace PsaPortal.Web.IntegrationTests.Billing;
 /// The portal stops (a deployment's SIGTERM) in the middle of a billing run: the scheduler interrupts the run's job
 /// instead of waiting for the whole run (it did, before: the stop took as long as the run), the run stays Running with
 /// its rows as far as they got, to be resumed at the next start (docs/billing.md, Resume after a crash), and nothing
-/// more is sent to the PSA. The cluster tests stop a node the same way and watch the other take the run over.
+/// more is sent to the PSA.
 /// </summary>
 public sealed class PortalStopTests
 {
